@@ -1,0 +1,33 @@
+"""Masthead: the editorial workflow API. ``create_app`` is the only way in."""
+
+from flask import Flask
+
+from app.api import register_blueprints
+from app.api.http import check_json_body
+from app.cli import register_cli
+from app.config import load_config
+from app.errors import register_error_handlers
+from app.extensions import db, init_api, init_celery
+
+SECURITY = {
+    "security": [{"bearerAuth": []}],
+    "components": {"securitySchemes": {"bearerAuth": {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token (mh_...) from `flask users create` or POST /v1/users/{id}/tokens",
+    }}},
+}
+
+
+def create_app(config_override: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config())
+    app.config.update(config_override or {})
+    app.json.sort_keys = False
+    app.config["API_SPEC_OPTIONS"] = SECURITY
+    db.init_app(app)
+    register_blueprints(init_api(app))
+    register_error_handlers(app)
+    app.before_request(check_json_body)
+    init_celery(app)
+    register_cli(app)
+    return app

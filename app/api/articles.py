@@ -1,0 +1,84 @@
+"""Articles: create, list and search, read, update (If-Match), soft delete."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.api.auth import current_user, login_required
+from app.api.http import (
+    ETAG_HEADER, IDEMPOTENCY_KEY_PARAM, IF_MATCH_PARAM, LINK_HEADER, etag_for,
+    expected_version, idempotent, next_link,
+)
+from app.schemas.articles import (
+    ArticleCreateSchema, ArticleListArgsSchema, ArticlePageSchema, ArticleSchema,
+    ArticleWriteSchema,
+)
+from app.services import article_queries
+from app.services import articles as service
+
+blp = Blueprint("articles", __name__, url_prefix="/v1/articles",
+                description="Article drafts: the working copy and its metadata")
+
+
+def _with_etag(article, status=200, extra=None):
+    return article, status, {"ETag": etag_for(article.version), **(extra or {})}
+
+
+def _resolve_me(args: dict, name: str) -> str | None:
+    value = args.pop(name, None)
+    return current_user().id if value == "me" else value
+
+
+@blp.route("")
+class Articles(MethodView):
+    @login_required()
+    @blp.arguments(ArticleListArgsSchema, location="query")
+    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
+    def get(self, args):
+        """List and search articles (filters, sort, cursor pagination)"""
+        limit, cursor, sort = args.pop("limit"), args.pop("cursor"), args.pop("sort")
+        args["author_id"] = _resolve_me(args, "author")
+        args["assignee_id"] = _resolve_me(args, "assignee")
+        page = article_queries.search_articles(args, sort, limit, cursor)
+        return page, 200, next_link(page.next_cursor)
+
+    @login_required()
+    @idempotent
+    @blp.arguments(ArticleCreateSchema)
+    @blp.response(201, ArticleSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAM])
+    def post(self, data):
+        """Create an article (its first revision)"""
+        article = service.create_article(current_user(), data)
+        return _with_etag(article, 201, {"Location": f"/v1/articles/{article.id}"})
+
+
+@blp.route("/<article_id>")
+class ArticleById(MethodView):
+    @login_required()
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, article_id):
+        """Read an article"""
+        return _with_etag(service.read_article(current_user(), article_id))
+
+    @login_required()
+    @blp.arguments(ArticleWriteSchema)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(428, response="PRECONDITION_REQUIRED")
+    @blp.doc(parameters=[IF_MATCH_PARAM])
+    def patch(self, data, article_id):
+        """Update an article; text changes create a new revision"""
+        version = expected_version()
+        return _with_etag(service.update_article(current_user(), article_id, version, data))
+
+    @login_required()
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(428, response="PRECONDITION_REQUIRED")
+    @blp.doc(parameters=[IF_MATCH_PARAM])
+    def delete(self, article_id):
+        """Delete an article (soft: revisions are kept)"""
+        service.delete_article(current_user(), article_id, expected_version())

@@ -1,0 +1,125 @@
+"""HTTP conventions shared by the resources: body checks, ETags, Idempotency-Key, Link."""
+
+import json
+import re
+from functools import wraps
+from urllib.parse import urlencode
+
+from flask import Response, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import UnsupportedMediaType
+
+from app.api.auth import current_user
+from app.errors import BadRequest, PreconditionRequired, ValidationFailed
+from app.extensions import db
+from app.services import idempotency
+from app.services.uow import transaction
+
+JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+IF_MATCH_PARAM = {
+    "in": "header", "name": "If-Match", "required": True,
+    "description": "The ETag of the article as last read; 428 if missing, 412 if stale.",
+    "schema": {"type": "string"},
+}
+IDEMPOTENCY_KEY_PARAM = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "description": "Retry-safe key (1-255 visible ASCII characters); a replay returns the "
+                   "first response, the same key with another body answers 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+ETAG_HEADER = {"ETag": {"description": "Version tag to send back in If-Match",
+                        "schema": {"type": "string"}}}
+LINK_HEADER = {"Link": {"description": "RFC 8288 link to the next page (rel=next)",
+                        "schema": {"type": "string"}}}
+
+
+def check_json_body() -> None:
+    """Reject bodies that are not UTF-8 JSON before any view sees them (before_request)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not _has_body():
+        return
+    if not JSON_TYPES.match(request.mimetype or ""):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(f"The body is not valid JSON: {error}.") from error
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+
+
+def etag_for(version: int) -> str:
+    return f'"v{version}"'
+
+
+def expected_version() -> int | None:
+    """The version If-Match names: None for '*', -1 when it names no version we issued."""
+    if "If-Match" not in request.headers:
+        raise PreconditionRequired("Send If-Match with the ETag from your last read.")
+    tags = request.if_match
+    if tags.star_tag:
+        return None
+    for tag in tags.as_set():
+        if re.fullmatch(r"v\d{1,9}", tag):
+            return int(tag[1:])
+    return -1
+
+
+def next_link(next_cursor: str | None) -> dict:
+    if not next_cursor:
+        return {}
+    args = request.args.to_dict(flat=True)
+    args["cursor"] = next_cursor
+    return {"Link": f'<{request.base_url}?{urlencode(args)}>; rel="next"'}
+
+
+def idempotent(view):
+    """Replay the first response for a repeated Idempotency-Key (creating POSTs only)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        if not IDEMPOTENCY_KEY.match(key):
+            raise ValidationFailed("Invalid Idempotency-Key.", errors=[{
+                "location": "headers", "field": "/Idempotency-Key",
+                "message": "1-255 visible ASCII characters."}])
+        user = current_user()
+        fingerprint = idempotency.fingerprint(request.method, request.path,
+                                              request.get_json(silent=True))
+        stored = idempotency.find(user, key, fingerprint)
+        if stored is None:
+            try:
+                return _first_response(view, user, key, fingerprint, args, kwargs)
+            except IntegrityError:
+                db.session.rollback()
+                stored = idempotency.find(user, key, fingerprint)
+                if stored is None:
+                    raise
+        return _replay(stored)
+
+    return wrapper
+
+
+def _first_response(view, user, key, fingerprint, args, kwargs) -> Response:
+    with transaction():
+        record = idempotency.reserve(user, key, fingerprint)
+        response = view(*args, **kwargs)
+        idempotency.complete(record, response.status_code, response.get_data(as_text=True),
+                             dict(response.headers))
+    return response
+
+
+def _replay(stored: idempotency.StoredResponse) -> Response:
+    response = Response(stored.body, stored.status, headers=stored.headers)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

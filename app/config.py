@@ -1,0 +1,54 @@
+"""Settings, read from environment variables only, with embedded defaults.
+
+The defaults run everything on one machine without servers: a SQLite database and
+Celery's filesystem broker, both under ``instance/``. Every variable is listed in
+``.env.example``.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("MASTHEAD_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from the environment."""
+    instance = _instance_dir()
+    return {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'masthead.db'}"),
+        "DATABASE_ECHO": _bool("DATABASE_ECHO", False),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "filesystem://"),
+        "CELERY_BROKER_DIR": os.environ.get("CELERY_BROKER_DIR", str(instance / "broker")),
+        "CELERY_ALWAYS_EAGER": _bool("CELERY_ALWAYS_EAGER", False),
+        "BEAT_HEARTBEAT_SECONDS": _int("BEAT_HEARTBEAT_SECONDS", 30),
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 1024 * 1024),
+        "PAGE_SIZE_DEFAULT": _int("PAGE_SIZE_DEFAULT", 25),
+        "PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 100),
+        "IDEMPOTENCY_TTL_HOURS": _int("IDEMPOTENCY_TTL_HOURS", 24),
+        "HEARTBEAT_RETENTION_HOURS": _int("HEARTBEAT_RETENTION_HOURS", 24),
+        "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Masthead",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

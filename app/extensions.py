@@ -1,0 +1,113 @@
+"""Extension objects, created unbound and initialised by the app factory."""
+
+from pathlib import Path
+
+from celery import Celery, Task
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.openapi import ProblemApi
+
+
+class Database:
+    """One engine per app and one session per app context (closed on teardown)."""
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=app.config["DATABASE_ECHO"], pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        app.extensions["database"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def sessionmaker(self) -> sessionmaker:
+        return current_app.extensions["database"]
+
+    @property
+    def engine(self) -> Engine:
+        return self.sessionmaker.kw["bind"]
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self.sessionmaker()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the API read while the worker writes; the timeout queues writers
+    # instead of failing them; SQLite leaves foreign keys off unless asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_celery(app: Flask) -> Celery:
+    """A Celery app for ``app`` whose tasks all run inside ``app``'s context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(_celery_settings(app.config))
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def _celery_settings(config: dict) -> dict:
+    settings = {
+        "broker_url": config["CELERY_BROKER_URL"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_always_eager": config["CELERY_ALWAYS_EAGER"],
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule_filename": str(Path(config["INSTANCE_DIR"]) / "celerybeat-schedule"),
+        "include": ["tasks.system"],
+        "beat_schedule": {
+            "beat-heartbeat": {
+                "task": "masthead.system.beat_heartbeat",
+                "schedule": float(config["BEAT_HEARTBEAT_SECONDS"]),
+            },
+            "purge-expired": {"task": "masthead.system.purge_expired", "schedule": 3600.0},
+        },
+    }
+    if settings["broker_url"].startswith("filesystem://"):
+        folder = Path(config["CELERY_BROKER_DIR"])
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        settings["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    return settings
+
+
+def init_api(app: Flask) -> ProblemApi:
+    return ProblemApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+
+
+API_DESCRIPTION = (
+    "Editorial workflow API. Errors are RFC 9457 problem+json. Article writes need "
+    "If-Match with the ETag of the last read; creating POSTs accept Idempotency-Key."
+)
+
+db = Database()

@@ -1,0 +1,27 @@
+"""Typed SQLAlchemy models. Importing this package registers every table."""
+
+from app.models.article import (
+    REVISION_FIELDS,
+    Article,
+    ArticleRevision,
+    ArticleState,
+    RevisionOrigin,
+)
+from app.models.base import Base, utcnow
+from app.models.system import Heartbeat, IdempotencyRecord
+from app.models.user import ApiToken, Role, User
+
+__all__ = [
+    "REVISION_FIELDS",
+    "ApiToken",
+    "Article",
+    "ArticleRevision",
+    "ArticleState",
+    "Base",
+    "Heartbeat",
+    "IdempotencyRecord",
+    "RevisionOrigin",
+    "Role",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,100 @@
+"""Articles (the working copy) and their immutable revisions."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, TimestampMixin, utcnow
+from app.models.user import User
+
+
+class ArticleState(enum.StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+    ARCHIVED = "archived"
+
+
+class RevisionOrigin(enum.StrEnum):
+    MANUAL = "manual"
+    IMPORT = "import"
+    CLEANUP = "cleanup"
+    RESTORE = "restore"
+
+
+def _str_enum(enum_cls):
+    return Enum(
+        enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Article(IdMixin, TimestampMixin, Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_updated_at_id", "updated_at", "id"),
+        Index("ix_articles_created_at_id", "created_at", "id"),
+    )
+
+    language: Mapped[str] = mapped_column(String(35))
+    state: Mapped[ArticleState] = mapped_column(
+        _str_enum(ArticleState), default=ArticleState.DRAFT, index=True
+    )
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    source_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    source_url: Mapped[str | None] = mapped_column(String(2048))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latest_revision_id: Mapped[str | None] = mapped_column(
+        ForeignKey("article_revisions.id", use_alter=True)
+    )
+    # Folded headline + summary + body, for accent- and case-insensitive search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    latest_revision: Mapped["ArticleRevision | None"] = relationship(
+        foreign_keys=[latest_revision_id], post_update=True
+    )
+
+
+class ArticleRevision(IdMixin, Base):
+    """An immutable snapshot of an article's text. Never updated, never deleted."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
+    number: Mapped[int]
+    headline: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    byline: Mapped[str] = mapped_column(Text, default="")
+    dateline: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[RevisionOrigin] = mapped_column(
+        _str_enum(RevisionOrigin), default=RevisionOrigin.MANUAL
+    )
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User] = relationship()
+
+
+REVISION_FIELDS = ("headline", "summary", "body", "byline", "dateline")
+
+
+@event.listens_for(ArticleRevision, "before_update")
+def _revisions_are_immutable(_mapper, _connection, target: ArticleRevision) -> None:
+    raise RuntimeError(f"revision {target.id} is immutable")
+
+
+@event.listens_for(ArticleRevision, "before_delete")
+def _revisions_are_kept(_mapper, _connection, target: ArticleRevision) -> None:
+    raise RuntimeError(f"revision {target.id} cannot be deleted")

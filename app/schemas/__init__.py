@@ -1,0 +1,1 @@
+"""marshmallow schemas: the single source of request validation, responses and OpenAPI."""

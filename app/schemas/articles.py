@@ -1,0 +1,121 @@
+"""Article and revision schemas."""
+
+from marshmallow import Schema, fields, validate
+
+from app.models import ArticleState
+from app.schemas.common import PageArgsSchema
+from app.schemas.fields import LanguageTag, PlainText, WebUrl
+from app.text import direction
+
+SORTS = ["created_at", "-created_at", "updated_at", "-updated_at"]
+
+
+class ArticleTextSchema(Schema):
+    headline = PlainText(max_length=1000)
+    summary = PlainText(max_length=5000)
+    body = PlainText(max_length=500_000)
+    byline = PlainText(max_length=500)
+    dateline = PlainText(max_length=500)
+
+
+class ArticleWriteSchema(ArticleTextSchema):
+    language = LanguageTag()
+    source_name = PlainText(max_length=200, allow_none=True)
+    source_url = WebUrl(allow_none=True)
+    tags = fields.List(PlainText(max_length=100, validate=validate.Length(min=1)),
+                       validate=validate.Length(max=50))
+    assignee_id = fields.String(allow_none=True, validate=validate.Length(max=26))
+
+
+class ArticleCreateSchema(ArticleWriteSchema):
+    language = LanguageTag(required=True)
+
+
+class RevisionRefSchema(Schema):
+    id = fields.String()
+    number = fields.Integer()
+
+
+class ArticleSchema(Schema):
+    id = fields.String()
+    language = fields.String()
+    direction = fields.Function(lambda a: direction(a.language), metadata={"enum": ["ltr", "rtl"]})
+    state = fields.String(metadata={"enum": [s.value for s in ArticleState]})
+    headline = fields.String(attribute="latest_revision.headline")
+    summary = fields.String(attribute="latest_revision.summary")
+    body = fields.String(attribute="latest_revision.body")
+    byline = fields.String(attribute="latest_revision.byline")
+    dateline = fields.String(attribute="latest_revision.dateline")
+    source_name = fields.String(allow_none=True)
+    source_url = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    author_id = fields.String()
+    assignee_id = fields.String(allow_none=True)
+    revision = fields.Nested(RevisionRefSchema, attribute="latest_revision")
+    version = fields.Integer(metadata={"description": "Also sent as the ETag"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ArticlePageSchema(Schema):
+    items = fields.List(fields.Nested(ArticleSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ArticleListArgsSchema(PageArgsSchema):
+    state = fields.String(validate=validate.OneOf([s.value for s in ArticleState]))
+    language = LanguageTag()
+    author = fields.String(metadata={"description": "User id, or 'me'"},
+                           validate=validate.Length(max=26))
+    assignee = fields.String(metadata={"description": "User id, or 'me'"},
+                             validate=validate.Length(max=26))
+    source = fields.String(validate=validate.Length(max=200))
+    updated_since = fields.AwareDateTime(default_timezone=None)
+    updated_before = fields.AwareDateTime(default_timezone=None)
+    q = PlainText(max_length=200, metadata={"description": "Text search; ignores case, "
+                                            "Arabic diacritics and letter variants"})
+    sort = fields.String(load_default="-updated_at", validate=validate.OneOf(SORTS))
+
+
+class RevisionSchema(Schema):
+    id = fields.String()
+    article_id = fields.String()
+    number = fields.Integer()
+    headline = fields.String()
+    summary = fields.String()
+    body = fields.String()
+    byline = fields.String()
+    dateline = fields.String()
+    origin = fields.String()
+    created_by_id = fields.String()
+    created_at = fields.DateTime()
+
+
+class RevisionPageSchema(Schema):
+    items = fields.List(fields.Nested(RevisionSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class DiffArgsSchema(Schema):
+    from_ = fields.Integer(data_key="from", required=True, validate=validate.Range(min=1))
+    to = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class HunkSchema(Schema):
+    op = fields.String(metadata={"enum": ["replace", "delete", "insert"]})
+    from_line = fields.Integer()
+    from_lines = fields.List(fields.String())
+    to_line = fields.Integer()
+    to_lines = fields.List(fields.String())
+
+
+class FieldDiffSchema(Schema):
+    hunks = fields.List(fields.Nested(HunkSchema))
+    unified = fields.String()
+
+
+class DiffSchema(Schema):
+    from_revision = fields.Nested(RevisionRefSchema)
+    to_revision = fields.Nested(RevisionRefSchema)
+    fields_ = fields.Dict(keys=fields.String(), values=fields.Nested(FieldDiffSchema),
+                          data_key="fields", attribute="fields")

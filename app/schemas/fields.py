@@ -1,0 +1,65 @@
+"""Custom fields that enforce the text rules of app.text at the edge."""
+
+from urllib.parse import urlsplit
+
+import nh3
+from marshmallow import ValidationError, fields
+
+from app.text import canonical_language, forbidden_character, nfc
+
+
+class PlainText(fields.String):
+    """A string stored exactly (after NFC): no HTML markup, no control characters."""
+
+    def __init__(self, *, max_length: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.metadata.setdefault("maxLength", max_length)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = nfc(super()._deserialize(value, attr, data, **kwargs))
+        bad = forbidden_character(text)
+        if bad is not None:
+            raise ValidationError(f"Contains a forbidden control character (U+{ord(bad):04X}).")
+        if len(text) > self.max_length:
+            raise ValidationError(f"Longer than {self.max_length} characters.")
+        if nh3.is_html(text):
+            raise ValidationError(
+                "Contains HTML markup; send plain text (HTML pages go through /v1/imports)."
+            )
+        return text
+
+
+class LanguageTag(fields.String):
+    """A BCP 47 language tag, returned in its canonical form (e.g. 'ar-EG')."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("metadata", {}).update(
+            {"description": "BCP 47 language tag, e.g. ar, ar-EG, en-GB", "example": "ar"}
+        )
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        tag = canonical_language(super()._deserialize(value, attr, data, **kwargs))
+        if tag is None:
+            raise ValidationError("Not a valid BCP 47 language tag.")
+        return tag
+
+
+class WebUrl(fields.String):
+    """An absolute http(s) URL."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("metadata", {}).update({"format": "uri", "maxLength": 2048})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        url = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parts = urlsplit(url)
+        except ValueError as error:
+            raise ValidationError("Not a valid URL.") from error
+        bad = forbidden_character(url) or any(c.isspace() for c in url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or bad or len(url) > 2048:
+            raise ValidationError("Must be an absolute http or https URL.")
+        return url

@@ -1,0 +1,57 @@
+"""Keyset pagination: a stable order (sort column, then id) and opaque cursors."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_
+
+from app.errors import ValidationFailed
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def encode_cursor(sort: str, value: datetime | int, item_id: str) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else value
+    payload = json.dumps([sort, raw, item_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, is_datetime: bool) -> tuple:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, raw, item_id = json.loads(base64.urlsafe_b64decode(padded))
+        if name != sort or not isinstance(item_id, str):
+            raise ValueError("cursor belongs to another sort order")
+        value = datetime.fromisoformat(raw) if is_datetime else int(raw)
+    except (ValueError, TypeError, json.JSONDecodeError) as error:
+        raise ValidationFailed(
+            "The cursor is not valid for this query.",
+            errors=[{"location": "query", "field": "/cursor", "message": str(error)}],
+        ) from error
+    return value, item_id
+
+
+def paginate(query: Select, column, id_column, sort: str, limit: int, cursor: str | None,
+             session) -> Page:
+    """Apply order, cursor and limit to ``query``; ``sort`` is the column name, '-' for desc."""
+    descending = sort.startswith("-")
+    is_datetime = column.type.python_type is datetime
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort, is_datetime)
+        beyond = (column < value) if descending else (column > value)
+        tie = (id_column < last_id) if descending else (id_column > last_id)
+        query = query.where(or_(beyond, and_(column == value, tie)))
+    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
+    return Page(items, next_cursor)

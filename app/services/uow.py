@@ -1,0 +1,32 @@
+"""One transaction per use case.
+
+``transaction()`` commits when the outermost block exits and rolls back on any error.
+A use case called from inside another (or inside the idempotency wrapper) joins the
+outer transaction instead of committing on its own, so both land or neither does.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+_DEPTH = "transaction_depth"
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info[_DEPTH] = depth

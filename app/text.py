@@ -1,0 +1,64 @@
+"""Text rules shared by every layer: NFC storage, folded comparison, language direction.
+
+Text is stored exactly as sent, after NFC normalisation. Searching and comparing use a
+folded form that ignores what readers do not see as a difference: Latin case, Arabic
+diacritics (tashkeel), tatweel, and the alef / yeh / teh marbuta spelling variants.
+"""
+
+import re
+import unicodedata
+
+import langcodes
+
+# Scripts written right to left (ISO 15924 codes, as langcodes reports them).
+RTL_SCRIPTS = frozenset(
+    {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Mand", "Samr", "Mend", "Yezi"}
+)
+
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "\u0622": "\u0627",  # alef with madda -> alef
+        "\u0623": "\u0627",  # alef with hamza above -> alef
+        "\u0625": "\u0627",  # alef with hamza below -> alef
+        "\u0671": "\u0627",  # alef wasla -> alef
+        "\u0649": "\u064a",  # alef maksura -> yeh
+        "\u06cc": "\u064a",  # farsi yeh -> yeh
+        "\u0629": "\u0647",  # teh marbuta -> heh
+    }
+)
+# C0/C1 controls other than tab, line feed and carriage return; lone surrogates.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first character that may not be stored (control or lone surrogate), if any."""
+    match = _FORBIDDEN_CHARS.search(text)
+    return match.group() if match else None
+
+
+def fold(text: str) -> str:
+    """Comparison form: NFKC, case folded, Arabic marks and variants unified, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _ARABIC_MARKS.sub("", text).replace(_TATWEEL, "").translate(_ARABIC_VARIANTS)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # bidi marks etc.
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def canonical_language(tag: str) -> str | None:
+    """The canonical BCP 47 form of ``tag``, or None if it is not a valid tag."""
+    if not tag or "_" in tag or not langcodes.tag_is_valid(tag):
+        return None
+    return langcodes.standardize_tag(tag)
+
+
+def direction(tag: str) -> str:
+    """'rtl' or 'ltr' for a BCP 47 tag, from its explicit or most likely script."""
+    script = langcodes.Language.get(tag).maximize().script
+    return "rtl" if script in RTL_SCRIPTS else "ltr"
