@@ -25,7 +25,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.config["API_SPEC_OPTIONS"] = SECURITY
     db.init_app(app)
-    register_blueprints(init_api(app))
+    app.extensions["api"] = init_api(app)
+    register_blueprints(app.extensions["api"])
     register_error_handlers(app)
     app.before_request(check_json_body)
     init_celery(app)

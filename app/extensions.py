@@ -20,6 +20,7 @@ class Database:
         engine = create_engine(url, echo=app.config["DATABASE_ECHO"], pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         app.extensions["database"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
 
@@ -47,11 +48,20 @@ class Database:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the API read while the worker writes; the timeout queues writers
     # instead of failing them; SQLite leaves foreign keys off unless asked.
+    # isolation_level=None stops pysqlite from managing transactions itself, so that
+    # SAVEPOINT works and _sqlite_begin decides how a transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+    # then writes fails at once (SQLITE_BUSY) when another process wrote meanwhile.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_celery(app: Flask) -> Celery:

@@ -42,7 +42,7 @@ class CommonResponsesPlugin(BasePlugin):
             responses = operation.setdefault("responses", {})
             codes = [500]
             if operation.get("security") != []:
-                codes += [401, 403, 429]
+                codes += [401, 403]
             if "requestBody" in operation:
                 codes += [400, 413, 415, 422]
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):

@@ -1,21 +1,30 @@
 """Articles: create, list and search, read, update (If-Match), soft delete."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.auth import current_user, login_required
 from app.api.http import (
-    ETAG_HEADER, IDEMPOTENCY_KEY_PARAM, IF_MATCH_PARAM, LINK_HEADER, etag_for,
-    expected_version, idempotent, next_link,
+    ETAG_HEADER,
+    IDEMPOTENCY_KEY_PARAM,
+    IF_MATCH_PARAM,
+    LINK_HEADER,
+    ApiBlueprint,
+    etag_for,
+    expected_version,
+    idempotent,
+    next_link,
 )
 from app.schemas.articles import (
-    ArticleCreateSchema, ArticleListArgsSchema, ArticlePageSchema, ArticleSchema,
+    ArticleCreateSchema,
+    ArticleListArgsSchema,
+    ArticlePageSchema,
+    ArticleSchema,
     ArticleWriteSchema,
 )
 from app.services import article_queries
 from app.services import articles as service
 
-blp = Blueprint("articles", __name__, url_prefix="/v1/articles",
+blp = ApiBlueprint("articles", __name__, url_prefix="/v1/articles",
                 description="Article drafts: the working copy and its metadata")
 
 

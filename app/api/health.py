@@ -2,12 +2,12 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.http import ApiBlueprint
 from app.schemas.system import HealthSchema, ReadinessSchema
 from app.services import system
 
-blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators")
+blp = ApiBlueprint("health", __name__, description="Probes for load balancers and orchestrators")
 
 
 @blp.route("/healthz")

@@ -6,7 +6,9 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from flask import Response, request
+from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.api.auth import current_user
@@ -17,6 +19,18 @@ from app.services.uow import transaction
 
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are errors: a mistyped filter must not silently match all."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None,
+    }
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
 
 IF_MATCH_PARAM = {
     "in": "header", "name": "If-Match", "required": True,

@@ -1,15 +1,14 @@
 """Revisions: the immutable history of an article's text, and line diffs."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.auth import current_user, login_required
-from app.api.http import LINK_HEADER, next_link
+from app.api.http import LINK_HEADER, ApiBlueprint, next_link
 from app.schemas.articles import DiffArgsSchema, DiffSchema, RevisionPageSchema, RevisionSchema
 from app.schemas.common import PageArgsSchema
 from app.services import articles, revisions
 
-blp = Blueprint("revisions", __name__, url_prefix="/v1/articles/<article_id>/revisions",
+blp = ApiBlueprint("revisions", __name__, url_prefix="/v1/articles/<article_id>/revisions",
                 description="Immutable revisions of an article and diffs between them")
 
 

@@ -1,14 +1,14 @@
 """Worker heartbeats: prove the API -> broker -> worker -> database path end to end."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.auth import current_user, login_required
+from app.api.http import ApiBlueprint
 from app.models import Role
 from app.schemas.system import HeartbeatSchema, WorkersStatusSchema
 from app.services import system
 
-blp = Blueprint("system", __name__, url_prefix="/v1/system",
+blp = ApiBlueprint("system", __name__, url_prefix="/v1/system",
                 description="Background workers and the scheduler")
 
 

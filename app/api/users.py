@@ -3,17 +3,20 @@
 from datetime import timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.auth import current_user, login_required
-from app.api.http import IDEMPOTENCY_KEY_PARAM, idempotent
+from app.api.http import IDEMPOTENCY_KEY_PARAM, ApiBlueprint, idempotent
 from app.models import Role
 from app.schemas.users import (
-    IssuedTokenSchema, TokenCreateSchema, TokenSchema, UserSchema, UserUpdateSchema,
+    IssuedTokenSchema,
+    TokenCreateSchema,
+    TokenSchema,
+    UserSchema,
+    UserUpdateSchema,
 )
 from app.services import users as service
 
-blp = Blueprint("users", __name__, url_prefix="/v1",
+blp = ApiBlueprint("users", __name__, url_prefix="/v1",
                 description="Users, roles and API tokens")
 
 

@@ -22,14 +22,15 @@ def encode_cursor(sort: str, value: datetime | int, item_id: str) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, is_datetime: bool) -> tuple:
+def decode_cursor(cursor: str, sort: str) -> tuple:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, raw, item_id = json.loads(base64.urlsafe_b64decode(padded))
         if name != sort or not isinstance(item_id, str):
             raise ValueError("cursor belongs to another sort order")
-        value = datetime.fromisoformat(raw) if is_datetime else int(raw)
-    except (ValueError, TypeError, json.JSONDecodeError) as error:
+        # The sort name fixes the column, so the stored value's JSON type is its type.
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else int(raw)
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise ValidationFailed(
             "The cursor is not valid for this query.",
             errors=[{"location": "query", "field": "/cursor", "message": str(error)}],
@@ -41,9 +42,8 @@ def paginate(query: Select, column, id_column, sort: str, limit: int, cursor: st
              session) -> Page:
     """Apply order, cursor and limit to ``query``; ``sort`` is the column name, '-' for desc."""
     descending = sort.startswith("-")
-    is_datetime = column.type.python_type is datetime
     if cursor:
-        value, last_id = decode_cursor(cursor, sort, is_datetime)
+        value, last_id = decode_cursor(cursor, sort)
         beyond = (column < value) if descending else (column > value)
         tie = (id_column < last_id) if descending else (id_column > last_id)
         query = query.where(or_(beyond, and_(column == value, tie)))

@@ -1,0 +1,39 @@
+# Two commands for a fresh machine with Python 3.11+:
+#   make run    start the API, a Celery worker and beat (SQLite + filesystem broker)
+#   make test   lint and run the whole test suite
+# Both create .venv on first use and reinstall when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: run test lint openapi openapi-check bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi users ensure-admin
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-prefix -f Procfile start
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+openapi: $(STAMP)
+	$(BIN)/python -m app.openapi_file write
+
+openapi-check: $(STAMP)
+	$(BIN)/python -m app.openapi_file check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

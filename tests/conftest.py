@@ -1,0 +1,82 @@
+"""Test fixtures.
+
+Every API test runs against SQLite and, when configured, real PostgreSQL. Each test runs
+inside one outer transaction that is rolled back afterwards; the app's own commits
+become savepoints on that connection, so tests never see each other's data.
+"""
+
+import pytest
+
+from app import create_app, migrate
+from tests.factories import Factory
+from tests.services import REQUIRE_SERVICES, configured, scratch_postgres
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def make_app(database_url: str, **overrides):
+    config = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": "memory://", "TESTING": True,
+              **overrides}
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'masthead.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    server = configured("DATABASE_URL", "postgresql")
+    if server is None:
+        if REQUIRE_SERVICES:
+            pytest.fail("REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL")
+    with scratch_postgres(server) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def session_app(database_url):
+    return make_app(database_url)
+
+
+@pytest.fixture
+def app(session_app):
+    sessions = session_app.extensions["database"]
+    engine = sessions.kw["bind"]
+    connection = engine.connect()
+    outer = connection.begin()
+    sessions.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session_app
+    finally:
+        sessions.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app, client):
+    return Factory(app, client)
+
+
+@pytest.fixture
+def admin(factory):
+    return factory.login("admin")
+
+
+@pytest.fixture
+def editor(factory):
+    return factory.login("editor")
+
+
+@pytest.fixture
+def writer(factory):
+    return factory.login("writer")
