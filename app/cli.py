@@ -37,7 +37,7 @@ def create_user(email: str, role: str, name: str) -> None:
         user = user_service.create_user(email, Role(role), name)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
-    _token, secret = user_service.issue_token(user, name="cli")
+    secret = user_service.issue_token(user, name="cli").secret
     click.echo(f"Created {role} {user.email} ({user.id}).")
     click.echo(f"API token (shown once): {secret}")
 

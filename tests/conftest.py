@@ -6,8 +6,11 @@ become savepoints on that connection, so tests never see each other's data.
 """
 
 import pytest
+from sqlalchemy import update
 
 from app import create_app, migrate
+from app.extensions import db
+from app.models import Article, Base
 from tests.factories import Factory
 from tests.services import REQUIRE_SERVICES, configured, scratch_postgres
 
@@ -80,3 +83,32 @@ def editor(factory):
 @pytest.fixture
 def writer(factory):
     return factory.login("writer")
+
+
+@pytest.fixture(scope="session")
+def committed_database_url(request, tmp_path_factory):
+    """A second database for tests whose data must really commit (threads, workers)."""
+    server = configured("DATABASE_URL", "postgresql")
+    if server is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('committed') / 'masthead.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    with scratch_postgres(server) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def committed_app(committed_database_url):
+    """An app whose commits are real; every table is emptied after the test."""
+    app = make_app(committed_database_url)
+    yield app
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as connection:
+            # articles <-> article_revisions reference each other: cut the cycle first.
+            connection.execute(update(Article).values(latest_revision_id=None))
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+        engine.dispose()

@@ -18,7 +18,7 @@ class Factory:
 
     def headers(self, user) -> dict:
         with self.app.app_context():
-            _token, secret = user_service.issue_token(user, name="test")
+            secret = user_service.issue_token(user, name="test").secret
         return {"Authorization": f"Bearer {secret}"}
 
     def login(self, role: str = "writer"):

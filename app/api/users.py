@@ -85,10 +85,8 @@ class Tokens(MethodView):
         """Issue a token; its secret is in this response only"""
         service.require_self_or_admin(current_user(), user_id)
         days = data["expires_in_days"]
-        token, secret = service.issue_token(
-            service.get_user(user_id), data["name"], timedelta(days=days) if days else None
-        )
-        return {**TokenSchema().dump(token), "token": secret}, 201
+        expires_in = timedelta(days=days) if days else None
+        return service.issue_token(service.get_user(user_id), data["name"], expires_in), 201
 
 
 @blp.route("/users/<user_id>/tokens/<token_id>")

@@ -41,4 +41,5 @@ class TokenSchema(Schema):
 
 
 class IssuedTokenSchema(TokenSchema):
-    token = fields.String(metadata={"description": "The secret. Shown only in this response."})
+    token = fields.String(attribute="secret",
+                          metadata={"description": "The secret. Shown only in this response."})

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -50,8 +51,19 @@ def update_user(user_id: str, changes: dict) -> User:
     return user
 
 
-def issue_token(user: User, name: str = "", expires_in: timedelta | None = None) -> tuple[ApiToken, str]:
-    """Create a token; the returned secret is the only copy that will ever exist."""
+@dataclass
+class IssuedToken:
+    """A new token and its secret: the only copy of the secret that will ever exist."""
+
+    record: ApiToken
+    secret: str
+
+    def __getattr__(self, name: str):
+        return getattr(self.record, name)
+
+
+def issue_token(user: User, name: str = "", expires_in: timedelta | None = None) -> IssuedToken:
+    """Create a token for ``user``; only its hash is stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
     with transaction() as session:
@@ -60,7 +72,7 @@ def issue_token(user: User, name: str = "", expires_in: timedelta | None = None)
             expires_at=expires_at,
         )
         session.add(token)
-    return token, secret
+    return IssuedToken(token, secret)
 
 
 def list_tokens(user_id: str) -> list[ApiToken]:
@@ -105,5 +117,4 @@ def ensure_admin(email: str) -> tuple[User, str] | None:
     if db.session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)):
         return None
     user = create_user(email, Role.ADMIN, name="Administrator")
-    _token, secret = issue_token(user, name="bootstrap")
-    return user, secret
+    return user, issue_token(user, name="bootstrap").secret

@@ -1,0 +1,146 @@
+"""Bearer tokens and the role matrix over every route."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiToken, Heartbeat
+from app.services import users as user_service
+from app.services.uow import transaction
+
+ALL, ADMIN = {"writer", "editor", "admin"}, {"admin"}
+PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>"}
+
+# (method, route) -> roles that pass the role check. Article routes act on the caller's own
+# article and token routes on the caller's own tokens, so "allowed" means a 2xx.
+MATRIX = {
+    ("GET", "/v1/me"): ALL,
+    ("GET", "/v1/users"): ADMIN,
+    ("POST", "/v1/users"): ADMIN,
+    ("GET", "/v1/users/<user_id>"): ADMIN,
+    ("PATCH", "/v1/users/<user_id>"): ADMIN,
+    ("GET", "/v1/users/<user_id>/tokens"): ALL,
+    ("POST", "/v1/users/<user_id>/tokens"): ALL,
+    ("DELETE", "/v1/users/<user_id>/tokens/<token_id>"): ALL,
+    ("GET", "/v1/articles"): ALL,
+    ("POST", "/v1/articles"): ALL,
+    ("GET", "/v1/articles/<article_id>"): ALL,
+    ("PATCH", "/v1/articles/<article_id>"): ALL,
+    ("DELETE", "/v1/articles/<article_id>"): ALL,
+    ("GET", "/v1/articles/<article_id>/revisions"): ALL,
+    ("GET", "/v1/articles/<article_id>/revisions/<int:number>"): ALL,
+    ("GET", "/v1/articles/<article_id>/revisions/diff"): ALL,
+    ("POST", "/v1/system/heartbeats"): ADMIN,
+    ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
+    ("GET", "/v1/system/workers"): ADMIN,
+}
+BODIES = {
+    ("POST", "/v1/users"): lambda n: {"email": f"new{n}@example.org", "role": "writer"},
+    ("PATCH", "/v1/users/<user_id>"): lambda n: {"name": "Renamed"},
+    ("POST", "/v1/users/<user_id>/tokens"): lambda n: {"name": "ci"},
+    ("POST", "/v1/articles"): lambda n: {"language": "en"},
+    ("PATCH", "/v1/articles/<article_id>"): lambda n: {"summary": "s"},
+}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule.rule
+
+
+def test_matrix_covers_every_route(app):
+    secured = {(m, r) for m, r in _routes(app) if r not in PUBLIC}
+    assert secured == set(MATRIX)
+
+
+def _concrete(route: str, user, factory, headers) -> str:
+    article = factory.article(headers, body="a\nb")
+    with factory.app.app_context():
+        token = user_service.list_tokens(user.id)[0]
+    with factory.app.app_context(), transaction() as session:
+        beat = Heartbeat(kind="probe")
+        session.add(beat)
+    values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
+              "<token_id>": token.id, "<heartbeat_id>": beat.id}
+    for key, value in values.items():
+        route = route.replace(key, value)
+    return route + ("?from=1&to=1" if route.endswith("/diff") else "")
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+@pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
+def test_role_matrix(app, client, factory, role, method, route):
+    user, headers = factory.login(role)
+    url = _concrete(route, user, factory, headers)
+    body = BODIES.get((method, route), lambda n: None)(id(url))
+    response = client.open(url, method=method, json=body, headers={**headers, "If-Match": "*"})
+    if role in MATRIX[(method, route)]:
+        assert response.status_code < 400, (role, method, url, response.get_json())
+    else:
+        assert response.status_code == 403, (role, method, url, response.status_code)
+
+
+@pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
+def test_every_route_needs_a_token(client, method, route):
+    url = route.replace("<int:number>", "1").replace("<", "").replace(">", "")
+    for headers in ({}, {"Authorization": "Bearer mh_wrong"}, {"Authorization": "Basic abc"}):
+        response = client.open(url, method=method, headers=headers)
+        assert response.status_code == 401, (method, url, headers)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_tokens_are_hashed_shown_once_and_revocable(app, client, writer):
+    user, headers = writer
+    issued = client.post(f"/v1/users/{user.id}/tokens", json={"name": "laptop"}, headers=headers)
+    assert issued.status_code == 201
+    secret = issued.get_json()["token"]
+    with app.app_context():
+        stored = db.session.scalars(select(ApiToken)).all()
+        assert all(secret not in (t.token_hash, t.prefix) for t in stored)
+        assert user_service.hash_token(secret) in {t.token_hash for t in stored}
+    listed = client.get(f"/v1/users/{user.id}/tokens", headers=headers).get_json()
+    assert all("token" not in t for t in listed)
+    assert secret not in str(listed)
+    new_headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/v1/me", headers=new_headers).status_code == 200
+    token_id = issued.get_json()["id"]
+    assert client.delete(f"/v1/users/{user.id}/tokens/{token_id}", headers=headers).status_code == 204
+    assert client.get("/v1/me", headers=new_headers).status_code == 401
+
+
+def test_last_used_is_recorded(app, client, writer):
+    user, headers = writer
+    client.get("/v1/me", headers=headers)
+    listed = client.get(f"/v1/users/{user.id}/tokens", headers=headers).get_json()
+    used = datetime.fromisoformat(listed[0]["last_used_at"])
+    assert datetime.now(UTC) - used < timedelta(minutes=1)
+
+
+def test_expired_token_and_deactivated_user(app, client, factory, admin):
+    user = factory.user("writer")
+    with app.app_context():
+        secret = user_service.issue_token(user, expires_in=timedelta(seconds=-1)).secret
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    headers = factory.headers(user)
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    client.patch(f"/v1/users/{user.id}", json={"is_active": False}, headers=admin[1])
+    assert client.get("/v1/me", headers=headers).status_code == 401
+
+
+def test_cannot_manage_someone_elses_tokens(client, factory, writer):
+    other = factory.user("editor")
+    assert client.get(f"/v1/users/{other.id}/tokens", headers=writer[1]).status_code == 403
+    assert client.post(f"/v1/users/{other.id}/tokens", json={}, headers=writer[1]).status_code == 403
+
+
+def test_admin_creates_users_and_duplicates_conflict(client, admin):
+    body = {"email": "Reporter@Example.org", "role": "writer", "name": "Rana"}
+    created = client.post("/v1/users", json=body, headers=admin[1])
+    assert created.status_code == 201 and created.get_json()["email"] == "reporter@example.org"
+    again = client.post("/v1/users", json=body, headers=admin[1])
+    assert again.status_code == 409
+    bad_role = client.post("/v1/users", json={**body, "role": "boss"}, headers=admin[1])
+    assert bad_role.status_code == 422

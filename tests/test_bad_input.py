@@ -1,0 +1,124 @@
+"""Bad input gets a clear problem+json and changes nothing."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Article, ArticleRevision
+from tests.conftest import make_app
+
+
+def _counts(app):
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(m))
+                     for m in (Article, ArticleRevision))
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["title"]
+    return body
+
+
+RAW_BODIES = [
+    (b'{"language": "en",', "application/json", 400),
+    (b'\xff\xfe{"language": "en"}', "application/json", 400),
+    (b'{"language": "en", "body": "\xc3\x28"}', "application/json", 400),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
+    (b'{"language": "en"}', "text/plain", 415),
+    (b'language=en', "application/x-www-form-urlencoded", 415),
+    (b'[]', "application/json", 422),
+    (b'"just a string"', "application/json", 422),
+    (b'{"language": "en", "body": 5}', "application/json", 422),
+    (b'{"language": "en", "tags": "notalist"}', "application/json", 422),
+    (b'{"language": "en", "secret_field": 1}', "application/json", 422),
+    (b'{"language": "english please"}', "application/json", 422),
+    (b'{"language": "en_US"}', "application/json", 422),
+    (b'{"body": "no language"}', "application/json", 422),
+    (b'{"language": "en", "body": "<script>alert(1)</script>"}', "application/json", 422),
+    (b'{"language": "en", "headline": "<b>bold</b>"}', "application/json", 422),
+    (b'{"language": "en", "body": "nul \\u0000 byte"}', "application/json", 422),
+    (b'{"language": "en", "body": "lone \\ud800 surrogate"}', "application/json", 422),
+    (b'{"language": "en", "source_url": "javascript:alert(1)"}', "application/json", 422),
+    (b'{"language": "en", "source_url": "http://"}', "application/json", 422),
+    (b'{"language": "en", "tags": [""]}', "application/json", 422),
+]
+
+
+@pytest.mark.parametrize(("raw", "content_type", "status"), RAW_BODIES)
+def test_bad_create_bodies_change_nothing(client, app, writer, raw, content_type, status):
+    before = _counts(app)
+    response = client.post("/v1/articles", data=raw, content_type=content_type, headers=writer[1])
+    _problem(response, status)
+    assert _counts(app) == before
+
+
+def test_validation_errors_name_each_field(client, writer):
+    response = client.post("/v1/articles", headers=writer[1], json={
+        "language": "xx-invalid-tag-that-is-long", "tags": ["ok", 3], "bogus": True,
+    })
+    errors = _problem(response, 422)["errors"]
+    fields = {(e["location"], e["field"]) for e in errors}
+    assert {("json", "/language"), ("json", "/tags/1"), ("json", "/bogus")} <= fields
+
+
+def test_bad_update_changes_nothing(client, app, factory, writer):
+    created = factory.article(writer[1])
+    url = f"/v1/articles/{created['id']}"
+    headers = {**writer[1], "If-Match": '"v1"'}
+    _problem(client.patch(url, data=b"{", content_type="application/json", headers=headers), 400)
+    _problem(client.patch(url, json={"body": 1, "summary": "ok"}, headers=headers), 422)
+    _problem(client.patch(url, json={"state": "published"}, headers=headers), 422)
+    after = client.get(url, headers=writer[1])
+    assert after.headers["ETag"] == '"v1"' and after.get_json()["summary"] == ""
+
+
+def test_oversized_body_is_413(database_url, writer):
+    small = make_app(database_url, MAX_CONTENT_LENGTH=1000)
+    response = small.test_client().post(
+        "/v1/articles", json={"language": "en", "body": "x" * 2000}, headers=writer[1]
+    )
+    _problem(response, 413)
+
+
+def test_field_length_limits(client, writer):
+    response = client.post("/v1/articles", headers=writer[1],
+                           json={"language": "en", "headline": "h" * 1001})
+    assert _problem(response, 422)["errors"][0]["field"] == "/headline"
+
+
+def test_text_is_stored_nfc(client, writer):
+    decomposed = "e\u0301t\u0301e\u0301"  # e + combining acute accents
+    created = client.post("/v1/articles", json={"language": "fr", "headline": decomposed},
+                          headers=writer[1]).get_json()
+    assert created["headline"] == "\u00e9t\u0301\u00e9"
+
+
+def test_plain_text_with_angle_brackets_is_kept(client, writer):
+    text = "a < b and c > d, 3<4, Tom & Jerry"
+    created = client.post("/v1/articles", json={"language": "en", "body": text},
+                          headers=writer[1]).get_json()
+    assert created["body"] == text
+
+
+def test_unknown_route_and_method(client, writer):
+    _problem(client.get("/v1/nothing-here", headers=writer[1]), 404)
+    response = client.put("/v1/articles", json={}, headers=writer[1])
+    _problem(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_unexpected_error_is_500_without_internals(database_url):
+    broken = make_app(database_url)
+
+    @broken.get("/v1/explode")
+    def explode():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    response = broken.test_client().get("/v1/explode")
+    body = _problem(response, 500)
+    assert "hunter2" not in response.get_data(as_text=True)
+    assert "RuntimeError" not in response.get_data(as_text=True)
+    assert body["type"] == "about:blank"
