@@ -1,5 +1,7 @@
 """Masthead: the editorial workflow API. ``create_app`` is the only way in."""
 
+import logging
+
 from flask import Flask
 
 from app.api import register_blueprints
@@ -22,6 +24,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config())
     app.config.update(config_override or {})
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app.json.sort_keys = False
     app.config["API_SPEC_OPTIONS"] = SECURITY
     db.init_app(app)

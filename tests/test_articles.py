@@ -123,3 +123,11 @@ def test_missing_article_is_404_problem(client, writer):
     assert response.status_code == 404
     problem = response.get_json()
     assert problem["status"] == 404 and problem["type"].endswith(":not-found")
+
+
+def test_malformed_if_match_is_412_not_an_error(client, factory, writer):
+    created = factory.article(writer[1])
+    for value in ('W/"", "", "e,"', '""', ",", '"v"', '"v99999999999"'):
+        response = client.delete(f"/v1/articles/{created['id']}",
+                                  headers={**writer[1], "If-Match": value})
+        assert response.status_code == 412, value

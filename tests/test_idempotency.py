@@ -74,3 +74,11 @@ def test_concurrent_retries_create_exactly_one(committed_app):
     with committed_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Article)) == 1
         assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_idempotent_create_returns_a_complete_body(client, admin):
+    headers = {**admin[1], "Idempotency-Key": "user-1"}
+    body = {"email": "new@example.org", "role": "editor"}
+    first = client.post("/v1/users", json=body, headers=headers).get_json()
+    assert first["id"] and first["is_active"] is True and first["created_at"]
+    assert client.post("/v1/users", json=body, headers=headers).get_json() == first

@@ -82,7 +82,7 @@ def expected_version() -> int | None:
     if tags.star_tag:
         return None
     for tag in tags.as_set():
-        if re.fullmatch(r"v\d{1,9}", tag):
+        if tag and re.fullmatch(r"v\d{1,9}", tag):
             return int(tag[1:])
     return -1
 

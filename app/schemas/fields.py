@@ -7,6 +7,10 @@ from marshmallow import ValidationError, fields
 
 from app.text import canonical_language, forbidden_character, nfc
 
+# What the spec can say of the text rules; HTML markup is refused too, which no regex states.
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+BCP47_SHAPE = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+
 
 class PlainText(fields.String):
     """A string stored exactly (after NFC): no HTML markup, no control characters."""
@@ -15,6 +19,7 @@ class PlainText(fields.String):
         super().__init__(**kwargs)
         self.max_length = max_length
         self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("pattern", NO_CONTROL_CHARACTERS)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = nfc(super()._deserialize(value, attr, data, **kwargs))
@@ -35,7 +40,8 @@ class LanguageTag(fields.String):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("metadata", {}).update(
-            {"description": "BCP 47 language tag, e.g. ar, ar-EG, en-GB", "example": "ar"}
+            {"description": "Registered BCP 47 language tag, e.g. ar, ar-EG, en-GB",
+             "example": "ar", "pattern": BCP47_SHAPE}
         )
         super().__init__(**kwargs)
 

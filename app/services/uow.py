@@ -24,6 +24,8 @@ def transaction() -> Iterator[Session]:
         yield session
         if depth == 0:
             session.commit()
+        else:
+            session.flush()  # the caller sees ids and defaults now; the outer block commits
     except BaseException:
         if depth == 0:
             session.rollback()

@@ -1,0 +1,77 @@
+"""docker-compose.yml cannot be run here (no Docker engine), so check what can be checked:
+every service's command names something that exists in this project."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+OURS = [name for name, spec in SERVICES.items() if spec.get("image") == "masthead:latest"]
+
+
+def _argv(command) -> list[str]:
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def _check_flask(argv: list[str]) -> None:
+    assert argv[1:3] == ["--app", "wsgi"]
+    app = create_app({"DATABASE_URL": "sqlite://", "CELERY_BROKER_URL": "memory://"})
+    group = app.cli.get_command(None, argv[3])
+    assert group is not None, argv
+    assert group.get_command(None, argv[4]) is not None, argv
+
+
+def _check_gunicorn(argv: list[str]) -> None:
+    module, _, attribute = argv[-1].partition(":")
+    assert (ROOT / f"{module}.py").exists()
+    assert f"{attribute} = create_app()" in (ROOT / f"{module}.py").read_text()
+
+
+def _check_celery(argv: list[str]) -> None:
+    target = argv[argv.index("-A") + 1]
+    assert importlib.util.find_spec(target) is not None, target
+    assert argv[argv.index("-A") + 2] in {"worker", "beat", "inspect", "flower"}
+
+
+CHECKS = {"flask": _check_flask, "gunicorn": _check_gunicorn, "celery": _check_celery}
+
+
+def test_expected_services_present():
+    assert {"postgres", "redis", "api", "worker", "beat", "migrate"} <= set(SERVICES)
+    assert set(OURS) >= {"api", "worker", "beat", "migrate"}
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_service_command_exists(name):
+    argv = _argv(SERVICES[name]["command"])
+    CHECKS[argv[0]](argv)
+
+
+@pytest.mark.parametrize("name", [n for n in SERVICES if n != "migrate"])
+def test_long_running_services_have_health_checks(name):
+    test = SERVICES[name]["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1] in {"pg_isready", "redis-cli", "python", "celery"}
+
+
+def test_procfile_and_dockerfile_use_the_same_entry_points():
+    procfile = (ROOT / "Procfile").read_text()
+    assert "wsgi:app" in procfile and "tasks.worker worker" in procfile
+    assert "tasks.worker beat" in procfile
+    assert "wsgi:app" in (ROOT / "Dockerfile").read_text()
+
+
+def test_env_example_lists_every_setting():
+    listed = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines()
+              if line and not line.startswith("#")}
+    source = (ROOT / "app" / "config.py").read_text()
+    read_from_env = set(re.findall(r'(?:environ\.get|_int|_bool)\("([A-Z_]+)"', source))
+    assert len(read_from_env) > 10
+    assert read_from_env == listed, read_from_env ^ listed
