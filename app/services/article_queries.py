@@ -1,6 +1,7 @@
 """Read-only article queries for editors' lists and searches. Never commits."""
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Article
@@ -11,7 +12,8 @@ SORTABLE = {"created_at": Article.created_at, "updated_at": Article.updated_at}
 
 
 def search_articles(filters: dict, sort: str, limit: int, cursor: str | None) -> Page:
-    query = select(Article).where(Article.deleted_at.is_(None))
+    query = select(Article).options(joinedload(Article.latest_revision))
+    query = query.where(Article.deleted_at.is_(None))
     for name, apply in _FILTERS.items():
         if filters.get(name) is not None:
             query = apply(query, filters[name])

@@ -1,6 +1,7 @@
 """Article use cases: create, update (new revision on text changes), soft delete."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.errors import NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
@@ -13,7 +14,7 @@ ARTICLE_FIELDS = ("language", "source_name", "source_url", "tags", "assignee_id"
 
 
 def get_article(article_id: str, *, include_deleted: bool = False) -> Article:
-    article = db.session.get(Article, article_id)
+    article = db.session.get(Article, article_id, options=[joinedload(Article.latest_revision)])
     if article is None or (article.deleted_at and not include_deleted):
         raise NotFound(f"No article {article_id}.")
     return article

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.extensions import db
@@ -91,7 +92,8 @@ def revoke_token(user_id: str, token_id: str) -> None:
 
 def authenticate(secret: str, touch_after: timedelta) -> User:
     """The active user owning ``secret``; records last use at most once per ``touch_after``."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    query = select(ApiToken).options(joinedload(ApiToken.user))
+    token = db.session.scalar(query.where(ApiToken.token_hash == hash_token(secret)))
     now = utcnow()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
         raise Unauthorized("The bearer token is unknown, revoked or expired.")

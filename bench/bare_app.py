@@ -1,0 +1,15 @@
+"""The baseline: a bare Flask app serving a stored JSON document, nothing else."""
+
+import json
+import os
+
+from flask import Flask, Response
+
+app = Flask(__name__)
+_DOCUMENT = open(os.environ["BENCH_BARE_DOCUMENT"], "rb").read()  # noqa: SIM115
+json.loads(_DOCUMENT)  # fail at start-up, not under load, if the document is broken
+
+
+@app.get("/doc")
+def document():
+    return Response(_DOCUMENT, mimetype="application/json")
