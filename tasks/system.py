@@ -4,11 +4,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from app.services import system
 
 COMMON = {"acks_late": True, "soft_time_limit": 30, "time_limit": 60}
-RETRY = {"autoretry_for": (ConnectionError, TimeoutError), "retry_backoff": True,
+# Transient failures (database restarting, network blips) are retried with backoff.
+RETRY = {"autoretry_for": (OperationalError, ConnectionError, TimeoutError), "retry_backoff": True,
          "retry_jitter": True, "max_retries": 5}
 
 

@@ -100,15 +100,30 @@ def committed_database_url(request, tmp_path_factory):
 
 
 @pytest.fixture
-def committed_app(committed_database_url):
-    """An app whose commits are real; every table is emptied after the test."""
-    app = make_app(committed_database_url)
-    yield app
-    with app.app_context():
-        engine = db.engine
-        with engine.begin() as connection:
-            # articles <-> article_revisions reference each other: cut the cycle first.
-            connection.execute(update(Article).values(latest_revision_id=None))
-            for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(table.delete())
-        engine.dispose()
+def committed_app_factory(committed_database_url):
+    """Build apps (with config overrides) whose commits are real; tables are emptied after."""
+    apps = []
+
+    def build(**overrides):
+        apps.append(make_app(committed_database_url, **overrides))
+        return apps[-1]
+
+    yield build
+    if apps:
+        _empty_tables(apps[0])
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def committed_app(committed_app_factory):
+    return committed_app_factory()
+
+
+def _empty_tables(app) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        # articles <-> article_revisions reference each other: cut the cycle first.
+        connection.execute(update(Article).values(latest_revision_id=None))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())

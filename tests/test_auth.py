@@ -144,3 +144,15 @@ def test_admin_creates_users_and_duplicates_conflict(client, admin):
     assert again.status_code == 409
     bad_role = client.post("/v1/users", json={**body, "role": "boss"}, headers=admin[1])
     assert bad_role.status_code == 422
+
+
+def test_last_admin_cannot_be_demoted_or_deactivated(client, factory, admin):
+    user, headers = admin
+    for change in ({"role": "editor"}, {"is_active": False}):
+        response = client.patch(f"/v1/users/{user.id}", json=change, headers=headers)
+        assert response.status_code == 409, change
+    assert client.get("/v1/me", headers=headers).get_json()["role"] == "admin"
+    other = factory.user("admin")
+    assert client.patch(f"/v1/users/{user.id}", json={"role": "editor"},
+                        headers=headers).status_code == 200
+    assert client.get(f"/v1/users/{other.id}", headers=factory.headers(other)).status_code == 200

@@ -1,6 +1,7 @@
 """Liveness and readiness against real (and really unreachable) dependencies."""
 
 from tests.conftest import make_app
+from tests.factories import Factory
 from tests.services import require
 
 
@@ -35,3 +36,11 @@ def test_readyz_503_when_database_unreachable():
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"] == "OperationalError"
     assert "secret" not in response.get_data(as_text=True)
+
+
+def test_heartbeat_with_broker_down_is_503(committed_app_factory):
+    app = committed_app_factory(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    response = client.post("/v1/system/heartbeats", headers=Factory(app, client).login("admin")[1])
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"

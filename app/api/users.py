@@ -62,6 +62,7 @@ class UserById(MethodView):
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, user_id):
         """Change a user's name, role or active flag"""
         return service.update_user(user_id, data)

@@ -49,7 +49,16 @@ def update_user(user_id: str, changes: dict) -> User:
         for field in ("name", "role", "is_active"):
             if field in changes:
                 setattr(user, field, changes[field])
+        _keep_an_admin()
     return user
+
+
+def _keep_an_admin() -> None:
+    """Refuse a change that would leave the deployment without an active admin."""
+    db.session.flush()
+    query = select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).limit(1)
+    if db.session.scalar(query) is None:
+        raise Conflict("This would leave no active admin; promote another user first.")
 
 
 @dataclass
