@@ -27,6 +27,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # Arabic stays readable UTF-8, not \uXXXX escapes
     app.config["API_SPEC_OPTIONS"] = SECURITY
     db.init_app(app)
     app.extensions["api"] = init_api(app)

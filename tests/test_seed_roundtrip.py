@@ -35,3 +35,9 @@ def test_seed_round_trip(client, writer):
                       "to_lines": []}]
     first = client.get(f"{url}/revisions/1", headers=headers).get_json()
     assert first["body"] == unicodedata.normalize("NFC", SEED)
+
+
+def test_arabic_is_sent_as_utf8_not_escapes(client, writer):
+    response = client.post("/v1/articles", json={"language": "ar", "headline": "عنوان"},
+                           headers=writer[1])
+    assert "عنوان".encode() in response.data and b"\\u" not in response.data
