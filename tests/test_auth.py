@@ -10,7 +10,7 @@ from app.models import ApiToken, Heartbeat
 from app.services import users as user_service
 from app.services.uow import transaction
 
-ALL, ADMIN = {"writer", "editor", "admin"}, {"admin"}
+ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>"}
 
 # (method, route) -> roles that pass the role check. Article routes act on the caller's own
@@ -32,6 +32,12 @@ MATRIX = {
     ("GET", "/v1/articles/<article_id>/revisions"): ALL,
     ("GET", "/v1/articles/<article_id>/revisions/<int:number>"): ALL,
     ("GET", "/v1/articles/<article_id>/revisions/diff"): ALL,
+    ("POST", "/v1/articles/<article_id>/transitions"): ALL,
+    ("GET", "/v1/articles/<article_id>/history"): ALL,
+    ("GET", "/v1/articles/<article_id>/comments"): ALL,
+    ("POST", "/v1/articles/<article_id>/comments"): ALL,
+    ("POST", "/v1/articles/<article_id>/comments/<comment_id>/resolve"): ALL,
+    ("GET", "/v1/review-queue"): EDITORS,
     ("POST", "/v1/system/heartbeats"): ADMIN,
     ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
     ("GET", "/v1/system/workers"): ADMIN,
@@ -42,6 +48,8 @@ BODIES = {
     ("POST", "/v1/users/<user_id>/tokens"): lambda n: {"name": "ci"},
     ("POST", "/v1/articles"): lambda n: {"language": "en"},
     ("PATCH", "/v1/articles/<article_id>"): lambda n: {"summary": "s"},
+    ("POST", "/v1/articles/<article_id>/transitions"): lambda n: {"action": "submit"},
+    ("POST", "/v1/articles/<article_id>/comments"): lambda n: {"body": "Check the dateline"},
 }
 
 
@@ -63,8 +71,10 @@ def _concrete(route: str, user, factory, headers) -> str:
     with factory.app.app_context(), transaction() as session:
         beat = Heartbeat(kind="probe")
         session.add(beat)
+    comment = factory.client.post(f"/v1/articles/{article['id']}/comments", headers=headers,
+                                  json={"body": "A note"}).get_json()
     values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
-              "<token_id>": token.id, "<heartbeat_id>": beat.id}
+              "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"]}
     for key, value in values.items():
         route = route.replace(key, value)
     return route + ("?from=1&to=1" if route.endswith("/diff") else "")

@@ -1,8 +1,9 @@
 """HTTP resources: thin views that parse input, call a service and shape output."""
 
-from app.api import articles, health, revisions, system, users
+from app.api import articles, comments, health, revisions, system, users, workflow
 
-BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, system.blp)
+BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, workflow.blp, comments.blp,
+              system.blp)
 
 
 def register_blueprints(api) -> None:

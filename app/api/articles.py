@@ -9,11 +9,11 @@ from app.api.http import (
     IF_MATCH_PARAM,
     LINK_HEADER,
     ApiBlueprint,
-    etag_for,
     expected_version,
     idempotent,
     next_link,
 )
+from app.api.presenters import present_page, with_etag
 from app.schemas.articles import (
     ArticleCreateSchema,
     ArticleListArgsSchema,
@@ -26,10 +26,6 @@ from app.services import articles as service
 
 blp = ApiBlueprint("articles", __name__, url_prefix="/v1/articles",
                 description="Article drafts: the working copy and its metadata")
-
-
-def _with_etag(article, status=200, extra=None):
-    return article, status, {"ETag": etag_for(article.version), **(extra or {})}
 
 
 def _resolve_me(args: dict, name: str) -> str | None:
@@ -48,7 +44,7 @@ class Articles(MethodView):
         args["author_id"] = _resolve_me(args, "author")
         args["assignee_id"] = _resolve_me(args, "assignee")
         page = article_queries.search_articles(args, sort, limit, cursor)
-        return page, 200, next_link(page.next_cursor)
+        return present_page(page), 200, next_link(page.next_cursor)
 
     @login_required()
     @idempotent
@@ -58,7 +54,7 @@ class Articles(MethodView):
     def post(self, data):
         """Create an article (its first revision)"""
         article = service.create_article(current_user(), data)
-        return _with_etag(article, 201, {"Location": f"/v1/articles/{article.id}"})
+        return with_etag(article, 201, {"Location": f"/v1/articles/{article.id}"})
 
 
 @blp.route("/<article_id>")
@@ -68,23 +64,25 @@ class ArticleById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id):
         """Read an article"""
-        return _with_etag(service.read_article(current_user(), article_id))
+        return with_etag(service.read_article(current_user(), article_id))
 
     @login_required()
     @blp.arguments(ArticleWriteSchema)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     @blp.doc(parameters=[IF_MATCH_PARAM])
     def patch(self, data, article_id):
         """Update an article; text changes create a new revision"""
         version = expected_version()
-        return _with_etag(service.update_article(current_user(), article_id, version, data))
+        return with_etag(service.update_article(current_user(), article_id, version, data))
 
     @login_required()
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     @blp.doc(parameters=[IF_MATCH_PARAM])

@@ -8,6 +8,7 @@ from app.models.article import (
     RevisionOrigin,
 )
 from app.models.base import Base, utcnow
+from app.models.review import AuditEvent, Comment
 from app.models.system import Heartbeat, IdempotencyRecord
 from app.models.user import ApiToken, Role, User
 
@@ -17,7 +18,9 @@ __all__ = [
     "Article",
     "ArticleRevision",
     "ArticleState",
+    "AuditEvent",
     "Base",
+    "Comment",
     "Heartbeat",
     "IdempotencyRecord",
     "RevisionOrigin",

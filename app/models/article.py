@@ -39,6 +39,7 @@ class Article(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_articles_updated_at_id", "updated_at", "id"),
         Index("ix_articles_created_at_id", "created_at", "id"),
+        Index("ix_articles_state_publish_at", "state", "publish_at"),
     )
 
     language: Mapped[str] = mapped_column(String(35))
@@ -58,11 +59,37 @@ class Article(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(index=True)
 
+    # Workflow. The approved revision is what publishing publishes; the live revision is
+    # what outlets have, and stays live while a correction of it goes through review.
+    approved_revision_id: Mapped[str | None] = mapped_column(
+        ForeignKey("article_revisions.id", use_alter=True)
+    )
+    live_revision_id: Mapped[str | None] = mapped_column(
+        ForeignKey("article_revisions.id", use_alter=True)
+    )
+    submitted_at: Mapped[datetime | None]
+    publish_at: Mapped[datetime | None]
+    embargo_until: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    last_published_at: Mapped[datetime | None]
+    # How long after publish_at the scheduler actually published (None if by hand).
+    publish_lateness_seconds: Mapped[float | None]
+
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     latest_revision: Mapped["ArticleRevision | None"] = relationship(
         foreign_keys=[latest_revision_id], post_update=True
     )
+    approved_revision: Mapped["ArticleRevision | None"] = relationship(
+        foreign_keys=[approved_revision_id], post_update=True
+    )
+    live_revision: Mapped["ArticleRevision | None"] = relationship(
+        foreign_keys=[live_revision_id], post_update=True
+    )
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_revision_id is not None
 
 
 class ArticleRevision(IdMixin, Base):

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from app.models import ArticleState
 from app.schemas.common import PageArgsSchema
 from app.schemas.fields import LanguageTag, PlainText, WebUrl
+from app.services.workflow import ACTIONS
 from app.text import direction
 
 SORTS = ["created_at", "-created_at", "updated_at", "-updated_at"]
@@ -20,6 +21,9 @@ class ArticleTextSchema(Schema):
 
 class ArticleWriteSchema(ArticleTextSchema):
     language = LanguageTag()
+    embargo_until = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "No publishing or scheduling before this time"}
+    )
     source_name = PlainText(max_length=200, allow_none=True)
     source_url = WebUrl(allow_none=True)
     tags = fields.List(PlainText(max_length=100, validate=validate.Length(min=1)),
@@ -52,6 +56,19 @@ class ArticleSchema(Schema):
     author_id = fields.String()
     assignee_id = fields.String(allow_none=True)
     revision = fields.Nested(RevisionRefSchema, attribute="latest_revision")
+    approved_revision = fields.Nested(RevisionRefSchema, allow_none=True)
+    live_revision = fields.Nested(RevisionRefSchema, allow_none=True, metadata={
+        "description": "What outlets have; stays live while a correction is in review"})
+    is_live = fields.Boolean()
+    allowed_actions = fields.List(fields.String(metadata={"enum": list(ACTIONS)}), metadata={
+        "description": "Workflow actions the caller may take now"})
+    submitted_at = fields.DateTime(allow_none=True)
+    publish_at = fields.DateTime(allow_none=True)
+    embargo_until = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True, metadata={"description": "First publication"})
+    last_published_at = fields.DateTime(allow_none=True)
+    publish_lateness_seconds = fields.Float(allow_none=True, metadata={
+        "description": "How late the scheduler published after publish_at"})
     version = fields.Integer(metadata={"description": "Also sent as the ETag"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -119,3 +136,52 @@ class DiffSchema(Schema):
     to_revision = fields.Nested(RevisionRefSchema)
     fields_ = fields.Dict(keys=fields.String(), values=fields.Nested(FieldDiffSchema),
                           data_key="fields", attribute="fields")
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    comment = PlainText(max_length=5000, metadata={"description": "Required to request changes"})
+    publish_at = fields.AwareDateTime(metadata={"description": "Required to schedule"})
+
+
+class AuditEventSchema(Schema):
+    id = fields.String()
+    action = fields.String()
+    actor_id = fields.String(allow_none=True, metadata={"description": "null: the scheduler"})
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    revision_id = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    details = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CommentCreateSchema(Schema):
+    body = PlainText(max_length=10_000, required=True, validate=validate.Length(min=1))
+    revision = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "Revision number commented on (default: the latest)"})
+
+
+class CommentSchema(Schema):
+    id = fields.String()
+    article_id = fields.String()
+    revision_id = fields.String()
+    author_id = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by_id = fields.String(allow_none=True)
+
+
+class CommentListArgsSchema(Schema):
+    resolved = fields.Boolean(metadata={"description": "Only resolved (true) or open (false)"})
+
+
+class ReviewQueueArgsSchema(PageArgsSchema):
+    assignee = fields.String(metadata={"description": "User id, or 'me'"},
+                             validate=validate.Length(max=26))

@@ -3,14 +3,16 @@
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.errors import NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import REVISION_FIELDS, Article, ArticleRevision, RevisionOrigin, User, utcnow
-from app.services import policy
+from app.services import audit, policy, workflow
 from app.services.uow import transaction
 from app.text import fold
 
-ARTICLE_FIELDS = ("language", "source_name", "source_url", "tags", "assignee_id")
+ARTICLE_FIELDS = ("language", "source_name", "source_url", "tags", "assignee_id", "embargo_until")
+# Changing these changes what would be published, so approved copy goes back to review.
+CONTENT_FIELDS = (*REVISION_FIELDS, "language", "tags")
 
 
 def get_article(article_id: str, *, include_deleted: bool = False) -> Article:
@@ -34,32 +36,64 @@ def create_article(actor: User, data: dict) -> Article:
         session.add(article)
         session.flush()
         _add_revision(article, actor, {f: data.get(f, "") for f in REVISION_FIELDS})
+        audit.record(article, actor, "create", to_state=article.state)
     return article
 
 
-def update_article(actor: User, article_id: str, expected_version: int | None, changes: dict) -> Article:
+def update_article(actor: User, article_id: str, expected_version: int | None,
+                   changes: dict) -> Article:
     with transaction():
-        article = _locked_for_write(actor, article_id, expected_version, "edit")
+        article = locked_for_write(actor, article_id, expected_version, "edit")
+        if article.state in workflow.NOT_EDITABLE:
+            raise Conflict(f"An {article.state} article cannot be edited; restore it first.",
+                           current_state=article.state)
         _check_assignee(changes.get("assignee_id"))
+        _check_schedule_respects_embargo(article, changes)
+        changed = _changed_fields(article, changes)
         for field in ARTICLE_FIELDS:
             if field in changes:
                 setattr(article, field, changes[field])
-        text = {f: changes.get(f, getattr(article.latest_revision, f)) for f in REVISION_FIELDS}
-        if any(text[f] != getattr(article.latest_revision, f) for f in REVISION_FIELDS):
+        if changed & set(REVISION_FIELDS):
+            text = {f: changes.get(f, getattr(article.latest_revision, f)) for f in REVISION_FIELDS}
             _add_revision(article, actor, text)
+        _record_edit(article, actor, changed)
         article.version += 1
         article.updated_at = utcnow()
     return article
 
 
+def _changed_fields(article: Article, changes: dict) -> set[str]:
+    current = {f: getattr(article.latest_revision, f) for f in REVISION_FIELDS}
+    current.update({f: getattr(article, f) for f in ARTICLE_FIELDS})
+    return {f for f, value in changes.items() if current.get(f) != value}
+
+
+def _record_edit(article: Article, actor: User, changed: set[str]) -> None:
+    if not changed:
+        return
+    from_state = article.state
+    if changed & set(CONTENT_FIELDS):
+        article.state = workflow.state_after_edit(from_state)
+    if article.state != from_state:
+        article.approved_revision_id = None
+        article.publish_at = None
+    audit.record(article, actor, "edit", from_state=from_state, to_state=article.state,
+                 details={"fields": sorted(changed)})
+
+
 def delete_article(actor: User, article_id: str, expected_version: int | None) -> None:
     with transaction():
-        article = _locked_for_write(actor, article_id, expected_version, "delete")
+        article = locked_for_write(actor, article_id, expected_version, "delete")
+        if article.is_live:
+            raise Conflict("A live article cannot be deleted; unpublish it first.",
+                           current_state=article.state)
         article.deleted_at = utcnow()
         article.version += 1
+        audit.record(article, actor, "delete", from_state=article.state, to_state=article.state)
 
 
-def _locked_for_write(actor: User, article_id: str, expected_version: int | None, action: str) -> Article:
+def locked_for_write(actor: User, article_id: str, expected_version: int | None,
+                     action: str) -> Article:
     """Load the article with a row lock and check permission and the caller's version.
 
     The lock (FOR UPDATE on PostgreSQL) makes concurrent writers with the same If-Match
@@ -87,6 +121,15 @@ def _add_revision(article: Article, actor: User, text: dict, origin=RevisionOrig
     db.session.flush()
     article.latest_revision = revision
     article.search_text = fold(" ".join(text[f] for f in ("headline", "summary", "body")))
+
+
+def _check_schedule_respects_embargo(article: Article, changes: dict) -> None:
+    embargo = changes.get("embargo_until")
+    if embargo and article.publish_at and article.publish_at < embargo:
+        raise Conflict(
+            f"The article is scheduled for {article.publish_at.isoformat()}, before this "
+            "embargo; unschedule it first.", current_state=article.state,
+        )
 
 
 def _check_assignee(user_id: str | None) -> None:

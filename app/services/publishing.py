@@ -1,0 +1,33 @@
+"""Moving the live revision: the one place that publishes and takes down."""
+
+from datetime import datetime
+
+from app.errors import Conflict
+from app.models import Article
+
+
+def publish(article: Article, now: datetime, *, scheduled_for: datetime | None = None) -> None:
+    """Make the approved revision live. ``scheduled_for`` records how late the scheduler was."""
+    if article.approved_revision_id is None or \
+            article.approved_revision_id != article.latest_revision_id:
+        raise Conflict("Only the approved revision can be published; approve the latest first.")
+    article.live_revision_id = article.approved_revision_id
+    article.published_at = article.published_at or now
+    article.last_published_at = now
+    article.publish_at = None
+    article.publish_lateness_seconds = (
+        (now - scheduled_for).total_seconds() if scheduled_for else None
+    )
+
+
+def take_down(article: Article) -> None:
+    article.live_revision_id = None
+    article.publish_at = None
+
+
+def check_embargo(article: Article, when: datetime) -> None:
+    if article.embargo_until and when < article.embargo_until:
+        raise Conflict(
+            f"The article is embargoed until {article.embargo_until.isoformat()}.",
+            embargo_until=article.embargo_until.isoformat(),
+        )
