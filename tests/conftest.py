@@ -124,6 +124,7 @@ def committed_app(committed_app_factory):
 def _empty_tables(app) -> None:
     with app.app_context(), db.engine.begin() as connection:
         # articles <-> article_revisions reference each other: cut the cycle first.
-        connection.execute(update(Article).values(latest_revision_id=None))
+        connection.execute(update(Article).values(
+            latest_revision_id=None, approved_revision_id=None, live_revision_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
