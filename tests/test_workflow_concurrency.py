@@ -129,28 +129,32 @@ def test_parallel_schedulers_publish_once(desk):
         assert _audit(app, article_id, "publish") == 1
 
 
+def _race_scheduler_and_unschedule(app, url: str, headers: dict) -> tuple[list[str], int]:
+    barrier = threading.Barrier(2)
+
+    def run_scheduler():
+        with app.app_context():
+            barrier.wait()
+            return scheduler.publish_due(10)
+
+    def unschedule():
+        with app.test_client() as own:
+            barrier.wait()
+            return own.post(f"{url}/transitions", json={"action": "unschedule"},
+                            headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        published, status = pool.submit(run_scheduler), pool.submit(unschedule)
+        return published.result(), status.result()
+
+
 def test_unschedule_racing_the_scheduler_never_double_publishes(desk):
     app, client, factory, writer, editor = desk
     for _ in range(8):
         article_id = _scheduled(app, client, writer, editor, factory, timedelta(seconds=-1))
         url = f"/v1/articles/{article_id}"
         headers = {**editor, "If-Match": client.get(url, headers=editor).headers["ETag"]}
-        barrier = threading.Barrier(2)
-
-        def run_scheduler():
-            with app.app_context():
-                barrier.wait()
-                return scheduler.publish_due(10)
-
-        def unschedule():
-            with app.test_client() as own:
-                barrier.wait()
-                return own.post(f"{url}/transitions", json={"action": "unschedule"},
-                                headers=headers).status_code
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            published, status = pool.submit(run_scheduler), pool.submit(unschedule)
-            published, status = published.result(), status.result()
+        published, status = _race_scheduler_and_unschedule(app, url, headers)
         final = client.get(url, headers=editor).get_json()
         if status == 200:
             assert published == [] and final["state"] == "approved" and not final["is_live"]

@@ -47,7 +47,7 @@ def _audit_count(app, article_id: str) -> int:
 def test_triple(app, client, factory, state, action, role):
     # Writers act on their own copy (they may only submit their own); editors and admins
     # act on a writer's copy, so the four-eyes rule never applies here.
-    actor, headers = factory.login(role.value)
+    _actor, headers = factory.login(role.value)
     author_headers = headers if role == Role.WRITER else factory.login("writer")[1]
     article = factory.article(author_headers)
     force_state(app, article["id"], state)
