@@ -1,0 +1,156 @@
+"""Line classification of scraped text: body, headline candidates, metadata, boilerplate.
+
+Every input line gets exactly one decision with the rule that made it and a reason an
+editor can read, so that nothing is silently dropped and anything can be restored.
+"""
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from app.cleanup import rules
+from app.text import fold, forbidden_character, nfc
+
+TERMINAL = re.compile(r"[.!?؟…:؛;،,»\"”)\]]\s*$")
+SENTENCE_END = re.compile(r"[.!?؟…]\s*[»\"”)]?\s*$")
+WORD = re.compile(r"\w+")
+HEADLINE_MAX_WORDS = 18
+HEADLINE_MIN_WORDS = 3
+INNER_SENTENCE_END = re.compile(r"(?<!\.)[.!?؟](?!\.)\s+\S")  # ".." is a pause, not an end
+# Keyword rules judge short lines only: a long line that mentions "SMS" or "newsletter"
+# is a sentence about them, and deleting real copy is the worst failure.
+RULE_MAX_WORDS = 25
+# A recurring line with a sentence's shape is copy, not boilerplate ("وقد أعد مرسوم ملكي بذلك.").
+CONTENT_MIN_WORDS = 5
+
+
+@dataclass
+class Decision:
+    index: int
+    line: str
+    kind: str  # body | headline | byline | dateline | credit | boilerplate | duplicate
+    rule: str
+    reason: str
+
+
+@dataclass
+class Learned:
+    """What the database knows of a source: how many of its articles contain each line."""
+
+    articles: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # line_key -> articles containing it
+    min_articles: int = 3
+
+
+@dataclass
+class CleanupResult:
+    language: str | None
+    body_paragraphs: list[str]
+    headline_candidates: list[dict]
+    metadata: dict[str, str]
+    removed: list[dict]
+    decisions: list[Decision]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "decisions": [asdict(d) for d in self.decisions]}
+
+
+def line_key(folded: str) -> str:
+    return hashlib.sha256(folded.encode()).hexdigest()
+
+
+def split_lines(text: str) -> list[str]:
+    """NFC lines without surrounding spaces, control characters or blank lines."""
+    lines = []
+    for raw in nfc(text).splitlines():
+        line = "".join(ch for ch in raw if forbidden_character(ch) is None).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def clean(text: str, *, language: str | None = None, learned: Learned | None = None,
+          extra_headlines: tuple[str, ...] = (), find_headlines: bool = True) -> CleanupResult:
+    """Classify every line of ``text``. HTML extractors already separate the title, so
+    their output is cleaned with ``find_headlines=False`` and the title passed in
+    ``extra_headlines``."""
+    lines = split_lines(text)
+    folded = [fold(line) for line in lines]
+    decisions = [_first_pass(i, line, f, learned)
+                 for i, (line, f) in enumerate(zip(lines, folded, strict=True))]
+    if find_headlines:
+        _mark_headlines(decisions, folded)
+    _mark_duplicates(decisions, folded, extra_headlines)
+    return _result(language, decisions, folded, extra_headlines)
+
+
+def _first_pass(index: int, line: str, folded: str, learned: Learned | None) -> Decision:
+    rule = rules.match(folded) if len(WORD.findall(line)) <= RULE_MAX_WORDS else None
+    if rule is not None:
+        return Decision(index, line, rule.kind, f"builtin:{rule.name}", rule.reason)
+    count = learned.counts.get(line_key(folded), 0) if learned else 0
+    if learned and count >= learned.min_articles and not _clearly_content(line):
+        return Decision(index, line, "boilerplate", "learned:recurring",
+                        f"site boilerplate: recurs in {count} of this source's articles")
+    return Decision(index, line, "body", "default:body", "article text")
+
+
+def _clearly_content(line: str) -> bool:
+    return bool(SENTENCE_END.search(line)) and len(WORD.findall(line)) >= CONTENT_MIN_WORDS
+
+
+def _headline_shaped(line: str) -> bool:
+    words = len(WORD.findall(line))
+    return (HEADLINE_MIN_WORDS <= words <= HEADLINE_MAX_WORDS and not TERMINAL.search(line)
+            and not INNER_SENTENCE_END.search(line))
+
+
+def _mark_headlines(decisions: list[Decision], folded: list[str]) -> None:
+    """Short unpunctuated lines before or after the body block are headline candidates."""
+    body = [d.index for d in decisions if d.kind == "body" and not _headline_shaped(d.line)]
+    first, last = (body[0], body[-1]) if body else (len(decisions), -1)
+    for d in decisions:
+        outside = d.index < first or d.index > last
+        if d.kind == "body" and outside and _headline_shaped(d.line):
+            d.kind, d.rule, d.reason = "headline", "headline:short-unpunctuated", "headline candidate"
+
+
+def _mark_duplicates(decisions: list[Decision], folded: list[str],
+                     extra_headlines: tuple[str, ...]) -> None:
+    seen: dict[str, str] = {fold(text): "headline" for text in extra_headlines if text}
+    for d in decisions:
+        key = folded[d.index]
+        if d.kind not in ("body", "headline"):
+            continue
+        original = seen.get(key)
+        if original is None:
+            seen[key] = d.kind
+            continue
+        what = "headline candidate" if original == "headline" else "body paragraph"
+        d.kind, d.rule, d.reason = "duplicate", f"duplicate:{original}", f"duplicate of {what}"
+
+
+def _result(language, decisions: list[Decision], folded: list[str],
+            extra_headlines: tuple[str, ...]) -> CleanupResult:
+    occurrences = Counter(folded)
+    candidates = [d for d in decisions if d.kind == "headline"]
+    candidates.sort(key=lambda d: (-occurrences[folded[d.index]], d.index))
+    headline_list = [{"text": d.line, "occurrences": occurrences[folded[d.index]], "rule": d.rule}
+                     for d in candidates]
+    known = {fold(c["text"]) for c in headline_list}
+    for text in extra_headlines:
+        if text and fold(text) not in known:
+            headline_list.insert(0, {"text": nfc(text), "occurrences": 1, "rule": "html:title"})
+            known.add(fold(text))
+    metadata = {}
+    for d in decisions:
+        if d.kind in ("byline", "dateline", "credit"):
+            metadata.setdefault(d.kind, d.line)
+    removed = [{"index": d.index, "line": d.line, "reason": d.reason, "rule": d.rule, "kind": d.kind}
+               for d in decisions if d.kind not in ("body", "headline")]
+    return CleanupResult(
+        language=language, body_paragraphs=[d.line for d in decisions if d.kind == "body"],
+        headline_candidates=headline_list, metadata=metadata, removed=removed,
+        decisions=decisions,
+    )
