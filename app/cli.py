@@ -1,15 +1,24 @@
 """Command-line tools: ``flask db ...`` and ``flask users ...``."""
 
+import json
+from collections import Counter
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from app import migrate
+from app import bulk_import, migrate
+from app.cleanup.extract import ExtractionError
 from app.errors import DomainError
-from app.models import Role
+from app.extensions import db
+from app.models import Role, RunStatus, User
+from app.services import cleanup, imports
 from app.services import users as user_service
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
+cleanup_cli = AppGroup("cleanup", help="Inspect the cleanup of scraped copy.")
 users_cli = AppGroup("users", help="Users and API tokens.")
 
 
@@ -54,6 +63,77 @@ def ensure_admin(email: str) -> None:
     click.echo(f"Created admin {user.email}. API token (shown once): {secret}")
 
 
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", help="Source name for files that do not carry one.")
+@click.option("--language", help="BCP 47 language, if known.")
+@click.option("--as", "email", help="Importing user (default: the first admin).")
+@click.option("--queue/--inline", default=False,
+              help="Hand cleanups to the workers, or run them here (default).")
+def import_files(paths, source, language, email, queue) -> None:
+    """Import text, HTML, JSON Lines or SaudiNewsNet zip files, with a progress bar."""
+    actor = _importing_user(email)
+    counts, failures = Counter(), Counter()
+    total = sum(bulk_import.count(path) for path in paths)
+    with click.progressbar(length=total, label="Importing", show_pos=True,
+                           show_percent=True) as bar:
+        for path in paths:
+            for item in bulk_import.read(path, source, language):
+                outcome = _import_one(actor, item, queue)
+                counts[outcome[0]] += 1
+                if outcome[0] == "failed":
+                    failures[outcome[1]] += 1
+                bar.update(1)
+    click.echo(f"imported: {counts['imported']}, duplicates: {counts['duplicate']}, "
+               f"failed: {counts['failed']}")
+    for reason, number in failures.most_common():
+        click.echo(f"  failed {number}: {reason}")
+
+
+def _importing_user(email: str | None) -> User:
+    query = select(User).where(User.email == email.lower()) if email else \
+        select(User).where(User.role == Role.ADMIN).order_by(User.created_at)
+    user = db.session.scalars(query).first()
+    if user is None:
+        raise click.ClickException("No such user; create one with `flask users create`.")
+    return user
+
+
+def _import_one(actor: User, item: bulk_import.ImportItem, queue: bool) -> tuple[str, str]:
+    try:
+        raw, created = imports.create_import(
+            actor, item.content, item.content_type, source_name=item.source,
+            source_url=item.url, language=item.language, enqueue_cleanup=queue)
+    except DomainError as error:
+        return "failed", f"{error.detail} ({item.label})"
+    if not created:
+        return "duplicate", ""
+    if not queue:
+        run = cleanup.execute(raw.runs[-1].id)
+        if run.status == RunStatus.FAILED:
+            return "failed", run.error
+    return "imported", ""
+
+
+@cleanup_cli.command("preview")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="Source name (its learned lines are used).")
+@click.option("--language", help="BCP 47 language, if known.")
+@click.option("--format", "kind", type=click.Choice(["text", "html"]), default=None,
+              help="Default: from the file name.")
+def preview(file: Path, source: str, language: str | None, kind: str | None) -> None:
+    """Print the cleanup of FILE as JSON, storing nothing."""
+    html = kind == "html" or (kind is None and file.suffix.lower() in (".html", ".htm"))
+    content_type = "text/html" if html else "text/plain; charset=utf-8"
+    try:
+        result = cleanup.preview(file.read_bytes(), content_type, source, language)
+    except ExtractionError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(cleanup_cli)
+    app.cli.add_command(import_files)

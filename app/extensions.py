@@ -89,13 +89,14 @@ def _celery_settings(config: dict) -> dict:
         "task_always_eager": config["CELERY_ALWAYS_EAGER"],
         "broker_connection_retry_on_startup": True,
         "beat_schedule_filename": str(Path(config["INSTANCE_DIR"]) / "celerybeat-schedule"),
-        "include": ["tasks.system", "tasks.workflow"],
+        "include": ["tasks.system", "tasks.workflow", "tasks.cleanup"],
         "beat_schedule": {
             "beat-heartbeat": {
                 "task": "masthead.system.beat_heartbeat",
                 "schedule": float(config["BEAT_HEARTBEAT_SECONDS"]),
             },
             "purge-expired": {"task": "masthead.system.purge_expired", "schedule": 3600.0},
+            "cleanup-sweep": {"task": "masthead.cleanup.sweep", "schedule": 60.0},
             "publish-due": {
                 "task": "masthead.workflow.publish_due",
                 "schedule": float(config["SCHEDULER_INTERVAL_SECONDS"]),

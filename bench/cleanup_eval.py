@@ -155,7 +155,8 @@ def main() -> None:
     print("| source | articles | recurring lines | recurring removed | long body lines | long lines kept |")
     print("|---|---:|---:|---:|---:|---:|")
     for source, articles, recurring, removed, long_lines, kept in rows:
-        print(f"| {source} | {articles} | {recurring} | {percent(removed)} | {long_lines} | {percent(kept)} |")
+        print(f"| {source} | {articles} | {recurring} | {percent(removed)} | {long_lines} "
+              f"| {percent(kept)} |")
 
 
 if __name__ == "__main__":

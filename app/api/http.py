@@ -18,6 +18,8 @@ from app.services import idempotency
 from app.services.uow import transaction
 
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+# Endpoints that also take raw bodies (scraped pages are stored byte for byte).
+RAW_BODY_TYPES = {"imports.Imports": ("text/plain", "text/html", "application/xhtml+xml")}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 class StrictParser(FlaskParser):
@@ -52,6 +54,9 @@ LINK_HEADER = {"Link": {"description": "RFC 8288 link to the next page (rel=next
 def check_json_body() -> None:
     """Reject bodies that are not UTF-8 JSON before any view sees them (before_request)."""
     if request.method not in ("POST", "PUT", "PATCH") or not _has_body():
+        return
+    if request.mimetype in RAW_BODY_TYPES.get(request.endpoint or "", ()):
+        request.get_data(cache=True)  # enforces the size limit (413) before the view
         return
     if not JSON_TYPES.match(request.mimetype or ""):
         raise UnsupportedMediaType("Send the body as application/json.")

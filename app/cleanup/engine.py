@@ -82,6 +82,7 @@ def clean(text: str, *, language: str | None = None, learned: Learned | None = N
     if find_headlines:
         _mark_headlines(decisions, folded)
     _mark_duplicates(decisions, folded, extra_headlines)
+    _keep_short_articles(decisions)
     return _result(language, decisions, folded, extra_headlines)
 
 
@@ -114,6 +115,15 @@ def _mark_headlines(decisions: list[Decision], folded: list[str]) -> None:
         outside = d.index < first or d.index > last
         if d.kind == "body" and outside and _headline_shaped(d.line):
             d.kind, d.rule, d.reason = "headline", "headline:short-unpunctuated", "headline candidate"
+
+
+def _keep_short_articles(decisions: list[Decision]) -> None:
+    """A brief (a title and one short line) has no long line: keep all but the first
+    headline-shaped line as its body rather than leave an empty article."""
+    if any(d.kind == "body" for d in decisions):
+        return
+    for d in [d for d in decisions if d.kind == "headline"][1:]:
+        d.kind, d.rule, d.reason = "body", "body:short-article", "article text (short article)"
 
 
 def _mark_duplicates(decisions: list[Decision], folded: list[str],

@@ -8,6 +8,7 @@ from app.models.article import (
     RevisionOrigin,
 )
 from app.models.base import Base, utcnow
+from app.models.imports import CleanupRun, RawInput, RunStatus, Source, SourceLine
 from app.models.review import AuditEvent, Comment
 from app.models.system import Heartbeat, IdempotencyRecord
 from app.models.user import ApiToken, Role, User
@@ -20,11 +21,16 @@ __all__ = [
     "ArticleState",
     "AuditEvent",
     "Base",
+    "CleanupRun",
     "Comment",
     "Heartbeat",
     "IdempotencyRecord",
+    "RawInput",
     "RevisionOrigin",
     "Role",
+    "RunStatus",
+    "Source",
+    "SourceLine",
     "User",
     "utcnow",
 ]

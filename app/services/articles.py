@@ -28,14 +28,14 @@ def read_article(actor: User, article_id: str) -> Article:
     return article
 
 
-def create_article(actor: User, data: dict) -> Article:
+def create_article(actor: User, data: dict, origin=RevisionOrigin.MANUAL) -> Article:
     policy.authorize(actor, "create")
     with transaction() as session:
         _check_assignee(data.get("assignee_id"))
         article = Article(author_id=actor.id, **{f: data[f] for f in ARTICLE_FIELDS if f in data})
         session.add(article)
         session.flush()
-        _add_revision(article, actor, {f: data.get(f, "") for f in REVISION_FIELDS})
+        _add_revision(article, actor, {f: data.get(f, "") for f in REVISION_FIELDS}, origin)
         audit.record(article, actor, "create", to_state=article.state)
     return article
 
@@ -112,7 +112,44 @@ def locked_for_write(actor: User, article_id: str, expected_version: int | None,
     return article
 
 
-def _add_revision(article: Article, actor: User, text: dict, origin=RevisionOrigin.MANUAL) -> None:
+def locked_for_system(article_id: str) -> Article:
+    """The article under a row lock, for background work that has no If-Match."""
+    query = select(Article).where(Article.id == article_id).with_for_update()
+    article = db.session.scalar(query.execution_options(populate_existing=True))
+    if article is None:
+        raise NotFound(f"No article {article_id}.")
+    return article
+
+
+def add_system_revision(article: Article, actor_id: str, changes: dict, origin: RevisionOrigin,
+                        *, language: str | None = None, details: dict | None = None) -> ArticleRevision:
+    """A revision made by a pipeline step (cleanup, restore) on behalf of ``actor_id``.
+
+    It follows the same edit rule as a person's edit: approved copy goes back to review.
+    """
+    actor = db.session.get(User, actor_id)
+    base = article.latest_revision
+    text = {f: changes.get(f, getattr(base, f) if base else "") for f in REVISION_FIELDS}
+    revision = _add_revision(article, actor, text, origin)
+    changed = {f for f in REVISION_FIELDS if base is None or text[f] != getattr(base, f)}
+    if language and language != article.language:
+        article.language = language
+        changed.add("language")
+    from_state = article.state
+    if changed:
+        article.state = workflow.state_after_edit(from_state)
+        if article.state != from_state:
+            article.approved_revision_id = None
+            article.publish_at = None
+    audit.record(article, actor, origin.value, from_state=from_state, to_state=article.state,
+                 details={"fields": sorted(changed), **(details or {})})
+    article.version += 1
+    article.updated_at = utcnow()
+    return revision
+
+
+def _add_revision(article: Article, actor: User, text: dict,
+                  origin=RevisionOrigin.MANUAL) -> ArticleRevision:
     number = (article.latest_revision.number + 1) if article.latest_revision else 1
     revision = ArticleRevision(
         article_id=article.id, number=number, created_by_id=actor.id, origin=origin, **text
@@ -121,6 +158,7 @@ def _add_revision(article: Article, actor: User, text: dict, origin=RevisionOrig
     db.session.flush()
     article.latest_revision = revision
     article.search_text = fold(" ".join(text[f] for f in ("headline", "summary", "body")))
+    return revision
 
 
 def _check_schedule_respects_embargo(article: Article, changes: dict) -> None:

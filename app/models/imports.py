@@ -1,0 +1,88 @@
+"""Imported copy: sources, their learned line statistics, raw inputs and cleanup runs."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, utcnow
+
+
+class Source(IdMixin, Base):
+    """A site copy is scraped from. ``article_count`` is how many imports it has taught."""
+
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    base_url: Mapped[str | None] = mapped_column(String(2048))
+    language: Mapped[str | None] = mapped_column(String(35))
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceLine(Base):
+    """How many of a source's imported articles contain a (folded) line."""
+
+    __tablename__ = "source_lines"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    line_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the folded line
+    sample: Mapped[str] = mapped_column(Text)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RawInput(IdMixin, Base):
+    """Exactly the bytes a client imported. Never changed; the id is the import's id."""
+
+    __tablename__ = "raw_inputs"
+    __table_args__ = (UniqueConstraint("source_id", "sha256"),)
+
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    source_url: Mapped[str | None] = mapped_column(String(2048))
+    language: Mapped[str | None] = mapped_column(String(35))
+    learned: Mapped[bool] = mapped_column(default=False)  # counted in SourceLine once
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[Source] = relationship()
+    runs: Mapped[list["CleanupRun"]] = relationship(
+        back_populates="raw_input", order_by="CleanupRun.created_at"
+    )
+
+
+class CleanupRun(IdMixin, Base):
+    """One cleanup of a raw input: queued, running, then succeeded (a revision) or failed."""
+
+    __tablename__ = "cleanup_runs"
+
+    raw_input_id: Mapped[str] = mapped_column(ForeignKey("raw_inputs.id"), index=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
+    status: Mapped[RunStatus] = mapped_column(
+        Enum(RunStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=RunStatus.QUEUED,
+    )
+    requested_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    revision_id: Mapped[str | None] = mapped_column(ForeignKey("article_revisions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[float | None]
+
+    raw_input: Mapped[RawInput] = relationship(back_populates="runs")

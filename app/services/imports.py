@@ -1,0 +1,146 @@
+"""Import use cases: accept raw copy, find duplicates, queue cleanup, re-run, restore."""
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, User, utcnow
+from app.services import articles, audit, sources
+from app.services.jobs import enqueue
+from app.services.uow import transaction
+
+CLEANUP_TASK = "masthead.cleanup.run"
+SUPPORTED_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+
+
+def create_import(actor: User, content: bytes, content_type: str, *, source_name: str | None,
+                  source_url: str | None, language: str | None,
+                  enqueue_cleanup: bool = True) -> tuple[RawInput, bool]:
+    """Store the bytes and a draft, queue the cleanup. Returns (import, created).
+
+    ``enqueue_cleanup=False`` leaves the queued run for the caller to execute in-process
+    (the bulk import CLI without workers)."""
+    _check_content_type(content_type)
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction() as session:
+        source = sources.source_for(source_name, source_url)
+        existing = session.scalar(select(RawInput).where(
+            RawInput.source_id == source.id, RawInput.sha256 == digest))
+        if existing is not None:
+            return existing, False
+        article = articles.create_article(actor, {
+            "language": language or "und", "source_name": source.name, "source_url": source_url,
+        }, origin=RevisionOrigin.IMPORT)
+        raw = RawInput(article_id=article.id, source_id=source.id, content=content,
+                       content_type=content_type, sha256=digest, size=len(content),
+                       source_url=source_url, language=language, created_by_id=actor.id)
+        session.add(raw)
+        session.flush()
+        run = _new_run(raw, actor)
+        audit.record(article, actor, "import", details={"import_id": raw.id, "bytes": len(content),
+                                                         "content_type": content_type})
+    if enqueue_cleanup:
+        enqueue(CLEANUP_TASK, run.id)
+    return raw, True
+
+
+def _check_content_type(content_type: str) -> None:
+    if content_type.split(";")[0].strip().lower() not in SUPPORTED_TYPES:
+        raise ValidationFailed("Import text/plain or text/html.", errors=[{
+            "location": "json", "field": "/content_type",
+            "message": f"One of {', '.join(SUPPORTED_TYPES)}."}])
+
+
+def _new_run(raw: RawInput, actor: User) -> CleanupRun:
+    run = CleanupRun(raw_input_id=raw.id, article_id=raw.article_id, requested_by_id=actor.id)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def get_import(actor: User, import_id: str) -> RawInput:
+    raw = db.session.get(RawInput, import_id)
+    if raw is None:
+        raise NotFound(f"No import {import_id}.")
+    articles.read_article(actor, raw.article_id)
+    return raw
+
+
+def latest_import(actor: User, article_id: str) -> RawInput:
+    articles.read_article(actor, article_id)
+    raw = db.session.scalar(select(RawInput).where(RawInput.article_id == article_id)
+                            .order_by(RawInput.created_at.desc()).limit(1))
+    if raw is None:
+        raise NotFound(f"Article {article_id} was not imported.")
+    return raw
+
+
+def rerun(actor: User, article_id: str, expected_version: int | None) -> CleanupRun:
+    """Queue a new cleanup of the article's import; it will add a revision, not overwrite."""
+    with transaction():
+        article = articles.locked_for_write(actor, article_id, expected_version, "edit")
+        raw = latest_import(actor, article.id)
+        run = _new_run(raw, actor)
+        audit.record(article, actor, "cleanup_requested", details={"run_id": run.id})
+    enqueue(CLEANUP_TASK, run.id)
+    return run
+
+
+def restore_line(actor: User, article_id: str, expected_version: int | None, index: int) -> None:
+    """Put a line the latest cleanup removed back into the body, where it stood."""
+    with transaction():
+        article = articles.locked_for_write(actor, article_id, expected_version, "edit")
+        run = _latest_succeeded_run(article_id)
+        removed = {item["index"]: item for item in run.result["removed"]}
+        if index not in removed:
+            raise NotFound(f"The latest cleanup removed no line {index}.")
+        line = removed[index]["line"]
+        body = article.latest_revision.body.split("\n") if article.latest_revision.body else []
+        if line in body:
+            raise Conflict("That line is already in the body.")
+        body.insert(_position(run.result, index, body), line)
+        articles.add_system_revision(article, actor.id, {"body": "\n".join(body)},
+                                     RevisionOrigin.RESTORE,
+                                     details={"run_id": run.id, "index": index, "line": line,
+                                              "reason": removed[index]["reason"]})
+
+
+def _latest_succeeded_run(article_id: str) -> CleanupRun:
+    run = db.session.scalar(select(CleanupRun).where(
+        CleanupRun.article_id == article_id, CleanupRun.status == RunStatus.SUCCEEDED)
+        .order_by(CleanupRun.finished_at.desc()).limit(1))
+    if run is None:
+        raise NotFound(f"Article {article_id} has no finished cleanup.")
+    return run
+
+
+def _position(result: dict, index: int, body: list[str]) -> int:
+    """After the nearest earlier line of the original that is still in the body."""
+    lines = {d["index"]: d for d in result["decisions"]}
+    originals = {item["index"]: item["line"] for item in result["removed"]}
+    kept = iter(result["body_paragraphs"])
+    for i in sorted(lines):
+        if lines[i]["kind"] == "body":
+            originals[i] = next(kept)
+    for earlier in range(index - 1, -1, -1):
+        text = originals.get(earlier)
+        if text in body:
+            return body.index(text) + 1
+    return 0
+
+
+def sweep_stalled(older_than: timedelta) -> list[str]:
+    """Re-queue runs whose task was lost (broker down, worker killed before acking)."""
+    cutoff = utcnow() - older_than
+    stalled = db.session.scalars(select(CleanupRun.id).where(
+        CleanupRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+        or_(CleanupRun.started_at < cutoff,
+            CleanupRun.started_at.is_(None) & (CleanupRun.created_at < cutoff)),
+    ).limit(500)).all()
+    db.session.rollback()
+    for run_id in stalled:
+        enqueue(CLEANUP_TASK, run_id)
+    return list(stalled)
