@@ -45,10 +45,14 @@ def forbidden_character(text: str) -> str | None:
 
 def fold(text: str) -> str:
     """Comparison form: NFKC, case folded, Arabic marks and variants unified, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _ARABIC_MARKS.sub("", text).replace(_TATWEEL, "").translate(_ARABIC_VARIANTS)
+    text = fold_arabic(unicodedata.normalize("NFKC", text).casefold())
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # bidi marks etc.
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def fold_arabic(text: str) -> str:
+    """Only the Arabic part of folding: no diacritics or tatweel, one form of each letter."""
+    return _ARABIC_MARKS.sub("", text).replace(_TATWEEL, "").translate(_ARABIC_VARIANTS)
 
 
 def canonical_language(tag: str) -> str | None:

@@ -10,6 +10,8 @@ from charset_normalizer import from_bytes
 
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 LETTERS = re.compile(r"[^\W\d_]")
+WORDS = re.compile(r"\w+")
+ARTICLE_MIN_WORDS = 5  # fewer words than this is navigation, not an article
 ARABIC_SCRIPT = {"ar", "fa", "ur", "ps", "ku", "sd", "ug"}
 JUSTEXT_STOPLISTS = {"ar": "Arabic", "en": "English", "fr": "French", "de": "German",
                      "es": "Spanish", "it": "Italian", "pt": "Portuguese", "tr": "Turkish"}
@@ -48,14 +50,18 @@ def extract_html(raw: bytes, language: str | None) -> Extracted:
     text = trafilatura.extract(html, include_comments=False, include_tables=False)
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata else None
-    if text and text.strip():
+    if _is_article(text):
         return Extracted(text, title, "trafilatura")
     paragraphs = justext.justext(html, justext.get_stoplist(JUSTEXT_STOPLISTS.get(
         (language or "en").split("-")[0], "English")))
     text = "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
-    if not text.strip():
+    if not _is_article(text):
         raise ExtractionError("No article text could be found in the page.")
     return Extracted(text, title, "justext")
+
+
+def _is_article(text: str | None) -> bool:
+    return bool(text) and len(WORDS.findall(text)) >= ARTICLE_MIN_WORDS
 
 
 def _decode_html(raw: bytes) -> str:

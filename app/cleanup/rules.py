@@ -1,15 +1,15 @@
 """Built-in line rules for the first import from an unknown site (Arabic, English, French).
 
-Patterns are written naturally and matched against the folded form of a line (see
-app.text.fold: lower case, Arabic diacritics, tatweel and letter variants unified), so
-"اشترك" also matches "إشترك" and "Subscribe" matches "SUBSCRIBE". Rules are tried in
+Patterns are written naturally and matched, case-insensitively, against the folded form
+of a line (see app.text.fold: lower case, Arabic diacritics, tatweel and letter variants
+unified), so "اشترك" also matches "إشترك" and "Subscribe" matches "SUBSCRIBE". Rules are tried in
 order; the first match decides, and its reason is what editors see.
 """
 
 import re
 from dataclasses import dataclass
 
-from app.text import fold
+from app.text import fold_arabic
 
 SITE = "site boilerplate"
 
@@ -23,7 +23,8 @@ class Rule:
 
 
 def _rule(name: str, kind: str, reason: str, *patterns: str) -> Rule:
-    joined = "|".join(f"(?:{fold(p)})" for p in patterns)
+    # Only the Arabic folding applies to patterns: case folding would turn \S into \s.
+    joined = "|".join(f"(?:{fold_arabic(p)})" for p in patterns)
     return Rule(name, kind, reason, re.compile(joined, re.IGNORECASE))
 
 

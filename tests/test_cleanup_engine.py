@@ -1,0 +1,175 @@
+"""The cleanup engine as a pure function: rules, learning, headlines, nothing lost."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cleanup.engine import Learned, clean, line_key, split_lines
+from app.cleanup.extract import ExtractionError, decode_text, detect_language, extract_html
+from app.text import fold
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = (FIXTURES / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")
+EXPECTED = json.loads((FIXTURES / "seed" / "000_b0cbef1f536209a0.expected.json").read_text())
+BODY = ("وقال المتحدث باسم الوزارة إن الاجتماع ناقش خطط التعاون الاقتصادي بين البلدين "
+        "خلال العام المقبل، مؤكدًا أهمية تنفيذ الاتفاقيات الموقعة.")
+
+
+def test_seed_gives_exactly_the_expected_cleanup():
+    result = clean(SEED, language="ar")
+    assert result.body_paragraphs == EXPECTED["body_paragraphs"]
+    assert [c["text"] for c in result.headline_candidates] == EXPECTED["headline_candidates"]
+    assert [{"line": r["line"], "reason": r["reason"]} for r in result.removed] == EXPECTED["removed"]
+    assert result.headline_candidates[0]["occurrences"] == 2
+
+
+def test_every_line_gets_exactly_one_decision():
+    result = clean(SEED)
+    lines = split_lines(SEED)
+    assert [d.line for d in result.decisions] == lines
+    assert all(d.reason and d.rule for d in result.decisions)
+    kept = len(result.body_paragraphs) + len(result.headline_candidates) + len(result.removed)
+    assert kept == len(lines)
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("لم تشترك بعد", "subscription prompt"),
+    ("اشترك الآن", "subscription prompt"),
+    ("Subscribe now", "subscription prompt"),
+    ("Abonnez-vous à notre offre", "subscription prompt"),
+    ("Sign up for free", "account sign-up"),
+    ("Créez votre compte", "account sign-up"),
+    ("اشترك في النشرة البريدية", "subscription prompt"),
+    ("Get our daily newsletter", "newsletter"),
+    ("We use cookies to improve your experience", "cookie"),
+    ("شارك الخبر", "share prompt"),
+    ("Share on Twitter", "share prompt"),
+    ("تابعونا على تويتر", "social follow"),
+    ("للتواصل مع الكاتب ارسل رسالة SMS", "SMS"),
+    ("88591 - Stc", "SMS"),
+    ("للتواصل مع المحرر", "contact prompt"),
+    ("Contact us", "contact prompt"),
+    ("...المزيد", "read-more"),
+    ("اقرأ أيضا", "read-more"),
+    ("Read more", "read-more"),
+    ("Lire aussi", "read-more"),
+    ("// انتهى //", "wire end marker"),
+    ("//انتهى//", "wire end marker"),
+    ("-ENDS-", "wire end marker"),
+    ("editor@example.com", "e-mail"),
+    ("https://example.com/story", "URL"),
+    ("* * *", "separator"),
+    ("------", "separator"),
+    ("جميع الحقوق محفوظة", "copyright"),
+])
+def test_builtin_rules(line, reason):
+    result = clean(f"{BODY}\n{line}", language="ar")
+    assert result.body_paragraphs == [BODY]
+    assert reason in result.removed[0]["reason"]
+    assert result.removed[0]["rule"].startswith("builtin:")
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    ("بقلم: محمد العلي", "byline"), ("By Jane Doe", "byline"), ("(واس)", "credit"),
+    ("الرياض 26 شوال 1436 هـ الموافق 11 أغسطس 2015 م واس", "dateline"),
+])
+def test_metadata_lines(line, field):
+    result = clean(f"{line}\n{BODY}")
+    assert result.metadata[field] == line
+    assert result.body_paragraphs == [BODY]
+
+
+def test_long_lines_that_mention_keywords_are_copy():
+    line = ("وخصصت اللجنة من خلال التطبيق قسما خاصا بالخدمات التفاعلية مثل خدمة رسائل الجوال "
+            "SMS والقائمة البريدية للمشتركين الذين يرغبون في متابعة نتائج الانتخابات البلدية "
+            "في جميع مناطق المملكة")
+    assert clean(f"{BODY}\n{line}").body_paragraphs == [BODY, line]
+
+
+def test_learned_recurring_lines_are_removed_after_a_few_articles():
+    footer = "عين اليوم – متابعات"
+    learned = Learned(articles=3, counts={line_key(fold(footer)): 3}, min_articles=3)
+    result = clean(f"{footer}\n{BODY}", learned=learned)
+    assert result.body_paragraphs == [BODY]
+    assert result.removed[0]["rule"] == "learned:recurring"
+    assert "recurs in 3" in result.removed[0]["reason"]
+    fewer = Learned(articles=3, counts={line_key(fold(footer)): 2}, min_articles=3)
+    assert clean(f"{footer}\n{BODY}", learned=fewer).removed == []
+
+
+def test_short_learned_footer_without_length_minimum():
+    footer = "لم تشترك"  # short and not a built-in pattern on its own
+    learned = Learned(articles=5, counts={line_key(fold(footer)): 5})
+    assert clean(f"{BODY}\n{footer}", learned=learned).body_paragraphs == [BODY]
+
+
+def test_recurring_sentences_stay():
+    sentence = "وقد أعد مرسوم ملكي بذلك."
+    learned = Learned(articles=50, counts={line_key(fold(sentence)): 4})
+    assert sentence in clean(f"{BODY}\n{sentence}", learned=learned).body_paragraphs
+
+
+def test_headline_candidates_are_deduplicated_after_folding_and_ranked():
+    text = f"عاجل اجتماع الوزراء اليوم\n{BODY}\nعاجلٌ اجتماعُ الوزراء اليوم\nعنوان آخر للخبر نفسه"
+    result = clean(text)
+    assert [c["text"] for c in result.headline_candidates] == [
+        "عاجل اجتماع الوزراء اليوم", "عنوان آخر للخبر نفسه"]
+    assert result.removed[0]["reason"] == "duplicate of headline candidate"
+
+
+def test_subheads_inside_the_body_stay_in_the_body():
+    text = f"{BODY}\nتفاصيل الاتفاق الجديد\n{BODY.replace('العام', 'الشهر')}"
+    assert len(clean(text).body_paragraphs) == 3
+
+
+def test_brief_keeps_its_one_line():
+    result = clean("عنوان الخبر القصير هنا\nوصول الدفعة الأولى من الحجاج إلى جدة")
+    assert result.body_paragraphs == ["وصول الدفعة الأولى من الحجاج إلى جدة"]
+    assert result.headline_candidates[0]["text"] == "عنوان الخبر القصير هنا"
+
+
+def test_mixed_languages_and_bidi_marks():
+    text = f"\u200fمرحبا بكم\u200e\n{BODY}\nThe English summary of the article follows here, in full."
+    result = clean(text)
+    assert result.body_paragraphs[-1].startswith("The English summary")
+
+
+def test_html_extraction_keeps_the_article_and_drops_the_chrome():
+    extracted = extract_html((FIXTURES / "html" / "article.html").read_bytes(), "en")
+    result = clean(extracted.text, extra_headlines=(extracted.title,), find_headlines=False)
+    assert len(result.body_paragraphs) == 3
+    assert result.body_paragraphs[0].startswith("The city council approved")
+    assert not any("newsletter" in p or "Facebook" in p for p in result.body_paragraphs)
+    assert "Council approves new budget" in result.headline_candidates[0]["text"]
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b"\xff\xfe\x00\x01binary", "binary"),
+    (b"caf\xe9 au lait", "not valid UTF-8"),
+])
+def test_undecodable_text_is_refused_with_a_reason(raw, message):
+    with pytest.raises(ExtractionError, match=message):
+        decode_text(raw, None)
+
+
+def test_unknown_declared_charset():
+    with pytest.raises(ExtractionError, match="Unknown character encoding"):
+        decode_text(b"hello", "x-no-such-charset")
+
+
+def test_html_without_article():
+    with pytest.raises(ExtractionError):
+        extract_html(b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "en")
+
+
+def test_language_detection():
+    assert detect_language(SEED) == "ar"
+    assert detect_language("The council approved the budget after a long debate.") == "en"
+    assert detect_language("Le conseil a approuvé le budget après un long débat.") == "fr"
+    assert detect_language("12345 !!!") is None
+
+
+def test_extremely_long_line_is_handled():
+    line = "كلمة " * 50_000
+    assert clean(line.strip() + ".").body_paragraphs
