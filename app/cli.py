@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select, text
 
 from app import bulk_import, migrate
@@ -64,6 +64,7 @@ def ensure_admin(email: str) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--source", help="Source name for files that do not carry one.")
 @click.option("--language", help="BCP 47 language, if known.")

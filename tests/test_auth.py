@@ -1,15 +1,18 @@
 """Bearer tokens and the role matrix over every route."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, Heartbeat
+from app.services import cleanup
 from app.services import users as user_service
 from app.services.uow import transaction
 
+SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")
 ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>"}
 
@@ -38,6 +41,11 @@ MATRIX = {
     ("POST", "/v1/articles/<article_id>/comments"): ALL,
     ("POST", "/v1/articles/<article_id>/comments/<comment_id>/resolve"): ALL,
     ("GET", "/v1/review-queue"): EDITORS,
+    ("POST", "/v1/imports"): ALL,
+    ("GET", "/v1/imports/<import_id>"): ALL,
+    ("GET", "/v1/articles/<article_id>/cleanup"): ALL,
+    ("POST", "/v1/articles/<article_id>/cleanup/runs"): ALL,
+    ("POST", "/v1/articles/<article_id>/cleanup/restore"): ALL,
     ("POST", "/v1/system/heartbeats"): ADMIN,
     ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
     ("GET", "/v1/system/workers"): ADMIN,
@@ -50,6 +58,8 @@ BODIES = {
     ("PATCH", "/v1/articles/<article_id>"): lambda n: {"summary": "s"},
     ("POST", "/v1/articles/<article_id>/transitions"): lambda n: {"action": "submit"},
     ("POST", "/v1/articles/<article_id>/comments"): lambda n: {"body": "Check the dateline"},
+    ("POST", "/v1/imports"): lambda n: {"content": f"story {n}", "source": {"name": "wire"}},
+    ("POST", "/v1/articles/<article_id>/cleanup/restore"): lambda n: {"index": 10},
 }
 
 
@@ -64,8 +74,17 @@ def test_matrix_covers_every_route(app):
     assert secured == set(MATRIX)
 
 
+def _imported_article(factory, headers) -> dict:
+    """An article imported from the seed page and cleaned (line 10 was removed)."""
+    created = factory.client.post("/v1/imports", headers=headers, json={
+        "content": SEED, "source": {"name": "aawsat"}, "language": "ar"}).get_json()
+    with factory.app.app_context():
+        cleanup.execute(created["runs"][0]["id"])
+    return {"id": created["article_id"], "import_id": created["id"]}
+
+
 def _concrete(route: str, user, factory, headers) -> str:
-    article = factory.article(headers, body="a\nb")
+    article = _imported_article(factory, headers)
     with factory.app.app_context():
         token = user_service.list_tokens(user.id)[0]
     with factory.app.app_context(), transaction() as session:
@@ -74,7 +93,8 @@ def _concrete(route: str, user, factory, headers) -> str:
     comment = factory.client.post(f"/v1/articles/{article['id']}/comments", headers=headers,
                                   json={"body": "A note"}).get_json()
     values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
-              "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"]}
+              "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"],
+              "<import_id>": article["import_id"]}
     for key, value in values.items():
         route = route.replace(key, value)
     return route + ("?from=1&to=1" if route.endswith("/diff") else "")

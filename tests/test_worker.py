@@ -1,6 +1,9 @@
 """A real Celery worker and beat, on the embedded stack (SQLite + filesystem broker) and on
 real PostgreSQL + Redis: the API queues a heartbeat, a worker completes it, beat ticks."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from app.services import system
@@ -40,3 +43,23 @@ def test_worker_answers_heartbeat_and_beat_ticks(stack):
     with stack.app.app_context():  # a redelivered task changes nothing
         assert system.complete_heartbeat(done["id"]) is False
     assert client.get(location, headers=headers).get_json() == done
+
+
+def test_import_is_cleaned_by_the_worker(stack):
+    """The seed page through the API and a real worker ends in exactly the expected cleanup."""
+    fixtures = Path(__file__).parent / "fixtures" / "seed"
+    expected = json.loads((fixtures / "000_b0cbef1f536209a0.expected.json").read_text())
+    client = stack.app.test_client()
+    _editor, headers = Factory(stack.app, client).login("editor")
+    created = client.post("/v1/imports?source=aawsat", headers=headers,
+                          data=(fixtures / "000_b0cbef1f536209a0.txt").read_bytes(),
+                          content_type="text/plain; charset=utf-8")
+    assert created.status_code == 202
+    location = created.headers["Location"]
+    done = stack.wait_for(lambda: (r := client.get(location, headers=headers).get_json())
+                          ["status"] in ("succeeded", "failed") and r, 60)
+    result = done["runs"][-1]["result"]
+    assert done["status"] == "succeeded", done["runs"][-1]["error"]
+    assert result["body_paragraphs"] == expected["body_paragraphs"]
+    assert [c["text"] for c in result["headline_candidates"]] == expected["headline_candidates"]
+    assert [{"line": r["line"], "reason": r["reason"]} for r in result["removed"]] == expected["removed"]

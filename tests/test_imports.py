@@ -1,0 +1,191 @@
+"""Imports through the API: raw bytes kept, duplicates found, cleanup visible and reversible."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import RawInput, SourceLine
+from app.services import cleanup
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = (FIXTURES / "seed" / "000_b0cbef1f536209a0.txt").read_bytes()
+EXPECTED = json.loads((FIXTURES / "seed" / "000_b0cbef1f536209a0.expected.json").read_text())
+BODY = ("وقال المتحدث باسم الوزارة إن الاجتماع ناقش خطط التعاون الاقتصادي بين البلدين "
+        "خلال العام المقبل، مؤكدًا أهمية تنفيذ الاتفاقيات الموقعة.")
+
+
+def _import(client, headers, content: bytes, source="aawsat", content_type="text/plain; charset=utf-8",
+            **query):
+    return client.post("/v1/imports", data=content, content_type=content_type, headers=headers,
+                       query_string={"source": source, **query})
+
+
+def _run(app, client, headers, response) -> dict:
+    """Execute the queued run in-process (the task body) and return the import."""
+    body = response.get_json()
+    with app.app_context():
+        cleanup.execute(body["runs"][-1]["id"])
+    return client.get(f"/v1/imports/{body['id']}", headers=headers).get_json()
+
+
+def test_seed_import_gives_the_expected_cleanup(app, client, editor):
+    headers = editor[1]
+    created = _import(client, headers, SEED, language="ar")
+    assert created.status_code == 202
+    assert created.headers["Location"] == f"/v1/imports/{created.get_json()['id']}"
+    assert created.get_json()["status"] == "queued"
+    done = _run(app, client, headers, created)
+    run = done["runs"][-1]
+    assert done["status"] == run["status"] == "succeeded" and run["duration_ms"] > 0
+    result = run["result"]
+    assert result["body_paragraphs"] == EXPECTED["body_paragraphs"]
+    assert [c["text"] for c in result["headline_candidates"]] == EXPECTED["headline_candidates"]
+    assert [{"line": r["line"], "reason": r["reason"]} for r in result["removed"]] == EXPECTED["removed"]
+    article = client.get(f"/v1/articles/{done['article_id']}", headers=headers).get_json()
+    assert article["body"] == "\n".join(EXPECTED["body_paragraphs"])
+    assert article["headline"] == EXPECTED["headline_candidates"][0]
+    assert article["revision"]["number"] == 2 and article["language"] == "ar"
+    revision = client.get(f"/v1/articles/{done['article_id']}/revisions/2", headers=headers).get_json()
+    assert revision["origin"] == "cleanup"
+    record = client.get(f"/v1/articles/{done['article_id']}/cleanup", headers=headers).get_json()
+    assert record["id"] == done["id"]
+
+
+def test_raw_bytes_are_stored_exactly(app, client, editor):
+    created = _import(client, editor[1], SEED).get_json()
+    assert created["sha256"] == hashlib.sha256(SEED).hexdigest() and created["size"] == len(SEED)
+    with app.app_context():
+        assert db.session.get(RawInput, created["id"]).content == SEED
+
+
+def test_json_import_and_language_detection(app, client, editor):
+    response = client.post("/v1/imports", headers=editor[1], json={
+        "content": SEED.decode(), "source": {"name": "Aawsat", "url": "https://aawsat.com/x"}})
+    assert response.status_code == 202
+    done = _run(app, client, editor[1], response)
+    assert done["source"] == "aawsat" and done["runs"][-1]["result"]["language"] == "ar"
+    article = client.get(f"/v1/articles/{done['article_id']}", headers=editor[1]).get_json()
+    assert article["language"] == "ar" and article["direction"] == "rtl"
+
+
+def test_duplicate_import_answers_with_the_existing_one(client, editor):
+    first = _import(client, editor[1], SEED)
+    again = _import(client, editor[1], SEED)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    elsewhere = _import(client, editor[1], SEED, source="another-site")
+    assert elsewhere.status_code == 202 and elsewhere.get_json()["id"] != first.get_json()["id"]
+
+
+def test_html_import(app, client, editor):
+    page = (FIXTURES / "html" / "article.html").read_bytes()
+    done = _run(app, client, editor[1], _import(client, editor[1], page, source="example",
+                                                content_type="text/html"))
+    result = done["runs"][-1]["result"]
+    assert done["status"] == "succeeded" and len(result["body_paragraphs"]) == 3
+    assert result["language"] == "en"
+
+
+@pytest.mark.parametrize(("content", "content_type", "reason"), [
+    (b"   \n\t ", "text/plain", "empty"),
+    (b"\x00\x01\x02binary\x00", "text/plain", "binary"),
+    (b"caf\xe9 \xff\xfe", "text/plain", "not valid UTF-8"),
+    (b"hello", "text/plain; charset=x-klingon", "Unknown character encoding"),
+    (b"<html><body><nav>Home</nav></body></html>", "text/html", "No article"),
+    ("لم تشترك بعد\nاشترك الآن".encode(), "text/plain", "No article text was left"),
+])
+def test_bad_input_fails_with_a_reason_and_keeps_the_bytes(app, client, editor, content,
+                                                           content_type, reason):
+    created = _import(client, editor[1], content, content_type=content_type)
+    assert created.status_code == 202
+    done = _run(app, client, editor[1], created)
+    assert done["status"] == "failed" and reason in done["runs"][-1]["error"]
+    with app.app_context():
+        assert db.session.get(RawInput, done["id"]).content == content
+    history = client.get(f"/v1/articles/{done['article_id']}/history", headers=editor[1]).get_json()
+    assert history["items"][-1]["action"] == "cleanup_failed"
+
+
+@pytest.mark.parametrize(("kwargs", "status"), [
+    ({"content_type": "application/pdf"}, 415),
+    ({"source": ""}, 422),
+])
+def test_bad_import_requests(client, editor, kwargs, status):
+    assert _import(client, editor[1], b"text", **kwargs).status_code == status
+
+
+def test_bad_json_imports(client, editor):
+    headers = editor[1]
+    assert client.post("/v1/imports", json={"source": {"name": "x"}}, headers=headers).status_code == 422
+    bad_type = client.post("/v1/imports", headers=headers,
+                           json={"content": "x", "content_type": "image/png", "source": {"name": "x"}})
+    assert bad_type.status_code == 422
+
+
+def test_megabyte_page_and_long_lines(app, client, editor):
+    page = ("<html><body><article>" + "<p>" + ("word " * 20_000) + ".</p>" * 1
+            + "</article></body></html>").encode()
+    done = _run(app, client, editor[1], _import(client, editor[1], page, content_type="text/html"))
+    assert done["status"] == "succeeded"
+
+
+def test_restore_a_removed_line_and_rerun(app, client, editor):
+    headers = editor[1]
+    done = _run(app, client, headers, _import(client, headers, SEED))
+    article_url = f"/v1/articles/{done['article_id']}"
+    removed = done["runs"][-1]["result"]["removed"]
+    footer = next(r for r in removed if r["line"] == "لم تشترك بعد")
+    etag = client.get(article_url, headers=headers).headers["ETag"]
+    assert client.post(f"{article_url}/cleanup/restore", json={"index": footer["index"]},
+                       headers=headers).status_code == 428
+    restored = client.post(f"{article_url}/cleanup/restore", json={"index": footer["index"]},
+                           headers={**headers, "If-Match": etag})
+    assert restored.status_code == 200
+    body = restored.get_json()["body"].split("\n")
+    assert body[-1] == "لم تشترك بعد" and body[:-1] == EXPECTED["body_paragraphs"]
+    assert restored.get_json()["revision"]["number"] == 3
+    again = client.post(f"{article_url}/cleanup/restore", json={"index": footer["index"]},
+                        headers={**headers, "If-Match": restored.headers["ETag"]})
+    assert again.status_code == 409
+    missing = client.post(f"{article_url}/cleanup/restore", json={"index": 999},
+                          headers={**headers, "If-Match": restored.headers["ETag"]})
+    assert missing.status_code == 404
+
+    queued = client.post(f"{article_url}/cleanup/runs",
+                         headers={**headers, "If-Match": restored.headers["ETag"]})
+    assert queued.status_code == 202 and queued.get_json()["status"] == "queued"
+    with app.app_context():
+        cleanup.execute(queued.get_json()["id"])
+    record = client.get(f"{article_url}/cleanup", headers=headers).get_json()
+    assert [r["status"] for r in record["runs"]] == ["succeeded", "succeeded"]
+    final = client.get(article_url, headers=headers).get_json()
+    assert final["revision"]["number"] == 4 and final["body"].split("\n") == EXPECTED["body_paragraphs"]
+    history = client.get(f"{article_url}/history", headers=headers).get_json()["items"]
+    assert [e["action"] for e in history] == [
+        "create", "import", "cleanup", "restore", "cleanup_requested", "cleanup"]
+
+
+def test_runs_are_idempotent_and_learn_once(app, client, editor):
+    created = _import(client, editor[1], SEED)
+    run_id = created.get_json()["runs"][0]["id"]
+    with app.app_context():
+        first = cleanup.execute(run_id)
+        second = cleanup.execute(run_id)
+        assert first.status == second.status == "succeeded" and second.attempts == 1
+        counts = db.session.scalars(select(SourceLine.article_count)).all()
+    assert counts and set(counts) == {1}
+    revisions = client.get(f"/v1/articles/{created.get_json()['article_id']}/revisions",
+                           headers=editor[1]).get_json()["items"]
+    assert len(revisions) == 2
+
+
+def test_source_learns_its_footer(app, client, editor):
+    footer = "زوروا موقعنا للمزيد من الأخبار الحصرية"  # no built-in rule knows this line
+    for n in range(4):
+        text = f"خبر رقم {n} عن الاقتصاد\n{BODY.replace('المقبل', f'رقم {n}')}\n{footer}"
+        done = _run(app, client, editor[1], _import(client, editor[1], text.encode(), source="newsite"))
+        removed = [r["line"] for r in done["runs"][-1]["result"]["removed"]]
+        assert (footer in removed) == (n >= 2), n  # the third article is the third sighting
