@@ -125,11 +125,13 @@ def test_bad_json_imports(client, editor):
     assert bad_type.status_code == 422
 
 
-def test_megabyte_page_and_long_lines(app, client, editor):
-    page = ("<html><body><article>" + "<p>" + ("word " * 20_000) + ".</p>" * 1
-            + "</article></body></html>").encode()
+def test_megabyte_pages_and_long_lines(app, client, editor):
+    paragraph = "<p>" + "The council met again today to discuss the budget. " * 40 + "</p>\n"
+    page = ("<html><body><nav>Home</nav><article>" + paragraph * 1200 + "<p>" + "word " * 20_000
+            + ".</p></article></body></html>").encode()
+    assert len(page) > 2_000_000  # over the JSON body limit, under the import limit
     done = _run(app, client, editor[1], _import(client, editor[1], page, content_type="text/html"))
-    assert done["status"] == "succeeded"
+    assert done["status"] == "succeeded" and done["size"] == len(page)
 
 
 def test_restore_a_removed_line_and_rerun(app, client, editor):

@@ -5,7 +5,7 @@ import re
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser
@@ -55,6 +55,8 @@ def check_json_body() -> None:
     """Reject bodies that are not UTF-8 JSON before any view sees them (before_request)."""
     if request.method not in ("POST", "PUT", "PATCH") or not _has_body():
         return
+    if request.endpoint in RAW_BODY_TYPES:  # whole scraped pages: their own size limit
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
     if request.mimetype in RAW_BODY_TYPES.get(request.endpoint or "", ()):
         request.get_data(cache=True)  # enforces the size limit (413) before the view
         return
