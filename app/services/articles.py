@@ -1,13 +1,12 @@
 """Article use cases: create, update (new revision on text changes), soft delete."""
 
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import REVISION_FIELDS, Article, ArticleRevision, RevisionOrigin, User, utcnow
 from app.services import audit, policy, workflow
-from app.services.uow import transaction
+from app.services.uow import locked, transaction
 from app.text import fold
 
 ARTICLE_FIELDS = ("language", "source_name", "source_url", "tags", "assignee_id", "embargo_until")
@@ -99,8 +98,7 @@ def locked_for_write(actor: User, article_id: str, expected_version: int | None,
     The lock (FOR UPDATE on PostgreSQL) makes concurrent writers with the same If-Match
     queue up, so exactly one of them sees the version it expected.
     """
-    query = select(Article).where(Article.id == article_id).with_for_update()
-    article = db.session.scalar(query.execution_options(populate_existing=True))
+    article = locked(Article, article_id)
     if article is None or article.deleted_at:
         raise NotFound(f"No article {article_id}.")
     policy.authorize(actor, action, article)
@@ -114,8 +112,7 @@ def locked_for_write(actor: User, article_id: str, expected_version: int | None,
 
 def locked_for_system(article_id: str) -> Article:
     """The article under a row lock, for background work that has no If-Match."""
-    query = select(Article).where(Article.id == article_id).with_for_update()
-    article = db.session.scalar(query.execution_options(populate_existing=True))
+    article = locked(Article, article_id)
     if article is None:
         raise NotFound(f"No article {article_id}.")
     return article

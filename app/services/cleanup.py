@@ -16,7 +16,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, Source, utcnow
 from app.services import articles, audit, sources
-from app.services.uow import transaction
+from app.services.uow import locked, transaction
 from app.text import fold
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -99,8 +99,7 @@ def _mark_running(run_id: str) -> CleanupRun | None:
 
 
 def _locked_run(run_id: str) -> CleanupRun:
-    query = select(CleanupRun).where(CleanupRun.id == run_id).with_for_update()
-    run = db.session.scalar(query.execution_options(populate_existing=True))
+    run = locked(CleanupRun, run_id)
     if run is None:
         raise NotFound(f"No cleanup run {run_id}.")
     return run

@@ -8,6 +8,7 @@ outer transaction instead of committing on its own, so both land or neither does
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -32,3 +33,9 @@ def transaction() -> Iterator[Session]:
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def locked(model, row_id: str):
+    """The row with ``row_id`` re-read under a row lock (FOR UPDATE), or None."""
+    query = select(model).where(model.id == row_id).with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
