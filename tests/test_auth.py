@@ -41,6 +41,11 @@ MATRIX = {
     ("POST", "/v1/articles/<article_id>/comments"): ALL,
     ("POST", "/v1/articles/<article_id>/comments/<comment_id>/resolve"): ALL,
     ("GET", "/v1/review-queue"): EDITORS,
+    ("GET", "/v1/articles/<article_id>/headlines"): ALL,
+    ("POST", "/v1/articles/<article_id>/headlines"): ALL,
+    ("PUT", "/v1/articles/<article_id>/headlines/order"): ALL,
+    ("PATCH", "/v1/articles/<article_id>/headlines/<candidate_id>"): ALL,
+    ("DELETE", "/v1/articles/<article_id>/headlines/<candidate_id>"): ALL,
     ("POST", "/v1/imports"): ALL,
     ("GET", "/v1/imports/<import_id>"): ALL,
     ("GET", "/v1/articles/<article_id>/cleanup"): ALL,
@@ -51,15 +56,18 @@ MATRIX = {
     ("GET", "/v1/system/workers"): ADMIN,
 }
 BODIES = {
-    ("POST", "/v1/users"): lambda n: {"email": f"new{n}@example.org", "role": "writer"},
-    ("PATCH", "/v1/users/<user_id>"): lambda n: {"name": "Renamed"},
-    ("POST", "/v1/users/<user_id>/tokens"): lambda n: {"name": "ci"},
-    ("POST", "/v1/articles"): lambda n: {"language": "en"},
-    ("PATCH", "/v1/articles/<article_id>"): lambda n: {"summary": "s"},
-    ("POST", "/v1/articles/<article_id>/transitions"): lambda n: {"action": "submit"},
-    ("POST", "/v1/articles/<article_id>/comments"): lambda n: {"body": "Check the dateline"},
-    ("POST", "/v1/imports"): lambda n: {"content": f"story {n}", "source": {"name": "wire"}},
-    ("POST", "/v1/articles/<article_id>/cleanup/restore"): lambda n: {"index": 10},
+    ("POST", "/v1/users"): lambda c: {"email": f"new{c['n']}@example.org", "role": "writer"},
+    ("PATCH", "/v1/users/<user_id>"): lambda c: {"name": "Renamed"},
+    ("POST", "/v1/users/<user_id>/tokens"): lambda c: {"name": "ci"},
+    ("POST", "/v1/articles"): lambda c: {"language": "en"},
+    ("PATCH", "/v1/articles/<article_id>"): lambda c: {"summary": "s"},
+    ("POST", "/v1/articles/<article_id>/transitions"): lambda c: {"action": "submit"},
+    ("POST", "/v1/articles/<article_id>/comments"): lambda c: {"body": "Check the dateline"},
+    ("POST", "/v1/imports"): lambda c: {"content": f"story {c['n']}", "source": {"name": "wire"}},
+    ("POST", "/v1/articles/<article_id>/cleanup/restore"): lambda c: {"index": 10},
+    ("POST", "/v1/articles/<article_id>/headlines"): lambda c: {"text": "A third headline"},
+    ("PUT", "/v1/articles/<article_id>/headlines/order"): lambda c: {"ids": c["candidates"][::-1]},
+    ("PATCH", "/v1/articles/<article_id>/headlines/<candidate_id>"): lambda c: {"status": "accepted"},
 }
 
 
@@ -80,10 +88,13 @@ def _imported_article(factory, headers) -> dict:
         "content": SEED, "source": {"name": "aawsat"}, "language": "ar"}).get_json()
     with factory.app.app_context():
         cleanup.execute(created["runs"][0]["id"])
-    return {"id": created["article_id"], "import_id": created["id"]}
+    candidates = factory.client.get(f"/v1/articles/{created['article_id']}/headlines",
+                                    headers=headers).get_json()
+    return {"id": created["article_id"], "import_id": created["id"],
+            "candidates": [c["id"] for c in candidates]}
 
 
-def _concrete(route: str, user, factory, headers) -> str:
+def _concrete(route: str, user, factory, headers) -> tuple[str, dict]:
     article = _imported_article(factory, headers)
     with factory.app.app_context():
         token = user_service.list_tokens(user.id)[0]
@@ -94,18 +105,18 @@ def _concrete(route: str, user, factory, headers) -> str:
                                   json={"body": "A note"}).get_json()
     values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
               "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"],
-              "<import_id>": article["import_id"]}
+              "<import_id>": article["import_id"], "<candidate_id>": article["candidates"][0]}
     for key, value in values.items():
         route = route.replace(key, value)
-    return route + ("?from=1&to=1" if route.endswith("/diff") else "")
+    return route + ("?from=1&to=1" if route.endswith("/diff") else ""), article
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
 def test_role_matrix(app, client, factory, role, method, route):
     user, headers = factory.login(role)
-    url = _concrete(route, user, factory, headers)
-    body = BODIES.get((method, route), lambda n: None)(id(url))
+    url, context = _concrete(route, user, factory, headers)
+    body = BODIES.get((method, route), lambda c: None)({**context, "n": id(url)})
     response = client.open(url, method=method, json=body, headers={**headers, "If-Match": "*"})
     if role in MATRIX[(method, route)]:
         assert response.status_code < 400, (role, method, url, response.get_json())

@@ -1,9 +1,19 @@
 """HTTP resources: thin views that parse input, call a service and shape output."""
 
-from app.api import articles, comments, health, imports, revisions, system, users, workflow
+from app.api import (
+    articles,
+    comments,
+    headlines,
+    health,
+    imports,
+    revisions,
+    system,
+    users,
+    workflow,
+)
 
 BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, workflow.blp, comments.blp,
-              imports.blp, system.blp)
+              headlines.blp, imports.blp, system.blp)
 
 
 def register_blueprints(api) -> None:

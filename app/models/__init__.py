@@ -8,6 +8,7 @@ from app.models.article import (
     RevisionOrigin,
 )
 from app.models.base import Base, utcnow
+from app.models.headlines import CandidateOrigin, CandidateStatus, HeadlineCandidate
 from app.models.imports import CleanupRun, RawInput, RunStatus, Source, SourceLine
 from app.models.review import AuditEvent, Comment
 from app.models.system import Heartbeat, IdempotencyRecord
@@ -21,8 +22,11 @@ __all__ = [
     "ArticleState",
     "AuditEvent",
     "Base",
+    "CandidateOrigin",
+    "CandidateStatus",
     "CleanupRun",
     "Comment",
+    "HeadlineCandidate",
     "Heartbeat",
     "IdempotencyRecord",
     "RawInput",

@@ -74,6 +74,9 @@ class Article(IdMixin, TimestampMixin, Base):
     last_published_at: Mapped[datetime | None]
     # How long after publish_at the scheduler actually published (None if by hand).
     publish_lateness_seconds: Mapped[float | None]
+    # Accepted headline candidates pinned by the approval, and those live with the article.
+    approved_headline_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    live_headline_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -60,6 +60,10 @@ class ArticleSchema(Schema):
     live_revision = fields.Nested(RevisionRefSchema, allow_none=True, metadata={
         "description": "What outlets have; stays live while a correction is in review"})
     is_live = fields.Boolean()
+    approved_headline_ids = fields.List(fields.String(), metadata={
+        "description": "Accepted headline candidates pinned by the approval"})
+    live_headline_ids = fields.List(fields.String(), metadata={
+        "description": "Headline candidates live with the article"})
     allowed_actions = fields.List(fields.String(metadata={"enum": list(ACTIONS)}), metadata={
         "description": "Workflow actions the caller may take now"})
     submitted_at = fields.DateTime(allow_none=True)

@@ -67,15 +67,21 @@ def _changed_fields(article: Article, changes: dict) -> set[str]:
     return {f for f, value in changes.items() if current.get(f) != value}
 
 
+def return_to_review(article: Article) -> str:
+    """Apply the edit rule to a content change; returns the state before it."""
+    from_state = article.state
+    article.state = workflow.state_after_edit(from_state)
+    if article.state != from_state:
+        article.approved_revision_id = None
+        article.approved_headline_ids = []
+        article.publish_at = None
+    return from_state
+
+
 def _record_edit(article: Article, actor: User, changed: set[str]) -> None:
     if not changed:
         return
-    from_state = article.state
-    if changed & set(CONTENT_FIELDS):
-        article.state = workflow.state_after_edit(from_state)
-    if article.state != from_state:
-        article.approved_revision_id = None
-        article.publish_at = None
+    from_state = return_to_review(article) if changed & set(CONTENT_FIELDS) else article.state
     audit.record(article, actor, "edit", from_state=from_state, to_state=article.state,
                  details={"fields": sorted(changed)})
 
@@ -132,12 +138,7 @@ def add_system_revision(article: Article, actor_id: str, changes: dict, origin: 
     if language and language != article.language:
         article.language = language
         changed.add("language")
-    from_state = article.state
-    if changed:
-        article.state = workflow.state_after_edit(from_state)
-        if article.state != from_state:
-            article.approved_revision_id = None
-            article.publish_at = None
+    from_state = return_to_review(article) if changed else article.state
     audit.record(article, actor, origin.value, from_state=from_state, to_state=article.state,
                  details={"fields": sorted(changed), **(details or {})})
     article.version += 1

@@ -15,7 +15,7 @@ from app.cleanup.extract import ExtractionError, decode_text, detect_language, e
 from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, Source, utcnow
-from app.services import articles, audit, sources
+from app.services import articles, audit, headlines, sources
 from app.services.uow import locked, transaction
 from app.text import fold
 
@@ -125,6 +125,8 @@ def _apply(run: CleanupRun) -> None:
         "extractor": "html" if prepared.is_html else "text",
     }
     run.revision_id = revision.id
+    headlines.propose_extracted(article, run.requested_by_id,
+                                [c["text"] for c in result.headline_candidates], run.id)
 
 
 def _finish(run: CleanupRun, status: RunStatus, began: float) -> None:

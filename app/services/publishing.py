@@ -12,6 +12,7 @@ def publish(article: Article, now: datetime, *, scheduled_for: datetime | None =
             article.approved_revision_id != article.latest_revision_id:
         raise Conflict("Only the approved revision can be published; approve the latest first.")
     article.live_revision_id = article.approved_revision_id
+    article.live_headline_ids = list(article.approved_headline_ids)
     article.published_at = article.published_at or now
     article.last_published_at = now
     article.publish_at = None
@@ -22,6 +23,7 @@ def publish(article: Article, now: datetime, *, scheduled_for: datetime | None =
 
 def take_down(article: Article) -> None:
     article.live_revision_id = None
+    article.live_headline_ids = []
     article.publish_at = None
 
 

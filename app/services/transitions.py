@@ -5,7 +5,7 @@ from datetime import datetime
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import Article, Comment, User, utcnow
-from app.services import audit, publishing, workflow
+from app.services import audit, headlines, publishing, workflow
 from app.services.articles import locked_for_write
 from app.services.uow import transaction
 from app.services.workflow import Refusal
@@ -91,10 +91,12 @@ def _submit(article, _actor, now, _comment, _publish_at) -> None:
 
 def _approve(article, _actor, _now, _comment, _publish_at) -> None:
     article.approved_revision_id = article.latest_revision_id
+    article.approved_headline_ids = headlines.accepted_ids(article.id)
 
 
 def _request_changes(article, actor, now, comment, _publish_at) -> None:
     article.approved_revision_id = None
+    article.approved_headline_ids = []
     db.session.add(Comment(article_id=article.id, revision_id=article.latest_revision_id,
                            author_id=actor.id, body=comment, created_at=now))
 
