@@ -1,0 +1,1 @@
+"""Headline experiments: the statistics, as pure functions over per-arm counts."""
