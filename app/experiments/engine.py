@@ -37,6 +37,7 @@ class Policy:
     drop_below: float = 0.01
     prior: tuple[float, float] = (1.0, 1.0)
     draws: int = 4000
+    tau_scale: float = 0.1  # mSPRT mixing scale, as a share of the pooled CTR
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def decide(arms: list[ArmCounts], policy: Policy) -> Verdict:
         return Verdict(Outcome.RUNNING, None, "collecting the minimum sample")
     ranked = sorted(arms, key=lambda a: a.ctr, reverse=True)
     leader, runner_up = ranked[0], ranked[1]
-    p_value = msprt_pvalue(runner_up, leader)
+    pooled = sum(a.clicks for a in arms) / max(total, 1)
+    p_value = msprt_pvalue(runner_up, leader, tau=max(policy.tau_scale * pooled, 1e-6))
     loss = expected_loss(arms, policy.prior, policy.draws)[arms.index(leader)]
     if p_value < policy.alpha and loss <= policy.max_relative_loss * max(leader.ctr, 1e-9):
         return Verdict(Outcome.WINNER, leader.id, "leader is ahead beyond doubt", p_value)
