@@ -39,7 +39,9 @@ MODES = {
 
 def _fuzz(operation, mode, headers) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+    # derandomize: the same examples every run, so CI cannot fail on a lucky draw;
+    # raise MAX_EXAMPLES locally (or drop derandomize) to explore further.
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def run(case):
         case.call_and_validate(headers={**(case.headers or {}), **headers}, checks=MODES[mode])
