@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 
 from app.api import register_blueprints
-from app.api.http import check_json_body
+from app.api.http import check_json_body, check_url
 from app.cli import register_cli
 from app.config import load_config
 from app.errors import register_error_handlers
@@ -33,6 +33,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.extensions["api"] = init_api(app)
     register_blueprints(app.extensions["api"])
     register_error_handlers(app)
+    app.before_request(check_url)
     app.before_request(check_json_body)
     init_celery(app)
     register_cli(app)

@@ -122,3 +122,23 @@ def test_unexpected_error_is_500_without_internals(database_url):
     assert "hunter2" not in response.get_data(as_text=True)
     assert "RuntimeError" not in response.get_data(as_text=True)
     assert body["type"] == "about:blank"
+
+
+def test_overlong_language_tag_is_422(client, writer):
+    tag = "lwh-Q-lvmz0-VYLcWsxZ-lshHhK0-qmEu-GXacpneQ-I64As"  # found by schemathesis: a 500
+    response = client.post("/v1/articles", json={"language": tag}, headers=writer[1])
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "/language"
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/v1/review-queue?assignee=%00x", 422),  # found by schemathesis: a 500 on PostgreSQL
+    ("/v1/articles?author=a%00b", 422),
+    ("/v1/articles?source=%00", 422),
+    ("/v1/articles/ab%00cd", 404),
+    ("/v1/imports/%00", 404),
+])
+def test_nul_in_urls(client, editor, url, status):
+    response = client.get(url, headers=editor[1])
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"

@@ -191,3 +191,15 @@ def test_source_learns_its_footer(app, client, editor):
         done = _run(app, client, editor[1], _import(client, editor[1], text.encode(), source="newsite"))
         removed = [r["line"] for r in done["runs"][-1]["result"]["removed"]]
         assert (footer in removed) == (n >= 2), n  # the third article is the third sighting
+
+
+def test_long_headers_and_names_are_refused_or_normalised(client, editor):
+    long_type = "text/plain; charset=utf-8; " + "x=" + "y" * 300
+    ok = _import(client, editor[1], b"A line of text that is long enough.", content_type=long_type)
+    assert ok.status_code == 202 and ok.get_json()["content_type"] == "text/plain; charset=utf-8"
+    odd = _import(client, editor[1], b"Another line of text.", content_type="text/plain; charset=\"a b\"")
+    assert odd.get_json()["content_type"] == "text/plain"
+    long_host = "https://" + "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 40 + ".example/x"
+    response = client.post("/v1/imports", headers=editor[1],
+                           json={"content": "text", "source": {"url": long_host}})
+    assert response.status_code == 422

@@ -119,3 +119,11 @@ def test_cursor_from_another_sort_is_rejected(client, corpus):
     other = client.get(f"/v1/articles?sort=-updated_at&cursor={page['next_cursor']}",
                        headers=corpus[1])
     assert other.status_code == 422
+
+
+def test_forged_cursor_with_nul_is_422(client, writer):
+    import base64
+
+    forged = base64.urlsafe_b64encode(b'["-updated_at","2026-01-01T00:00:00+00:00","a\\u0000b"]')
+    response = client.get(f"/v1/articles?cursor={forged.decode().rstrip('=')}", headers=writer[1])
+    assert response.status_code == 422

@@ -12,7 +12,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.api.auth import current_user
-from app.errors import BadRequest, PreconditionRequired, ValidationFailed
+from app.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
 from app.extensions import db
 from app.services import idempotency
 from app.services.uow import transaction
@@ -49,6 +49,17 @@ ETAG_HEADER = {"ETag": {"description": "Version tag to send back in If-Match",
                         "schema": {"type": "string"}}}
 LINK_HEADER = {"Link": {"description": "RFC 8288 link to the next page (rel=next)",
                         "schema": {"type": "string"}}}
+
+
+def check_url() -> None:
+    """NUL cannot be stored or compared by PostgreSQL; refuse it before any query runs."""
+    if "\x00" in request.path:
+        raise NotFound("No such resource.")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise ValidationFailed("The query string contains a NUL character.", errors=[{
+                "location": "query", "field": f"/{name.replace(chr(0), '')}",
+                "message": "NUL characters are not allowed."}])
 
 
 def check_json_body() -> None:

@@ -10,6 +10,7 @@ from app.text import canonical_language, forbidden_character, nfc
 # What the spec can say of the text rules; HTML markup is refused too, which no regex states.
 NO_CONTROL_CHARACTERS = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
 BCP47_SHAPE = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+LANGUAGE_MAX_LENGTH = 35  # RFC 5646 4.4.1: the length implementations must support
 
 
 class PlainText(fields.String):
@@ -41,13 +42,14 @@ class LanguageTag(fields.String):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("metadata", {}).update(
             {"description": "Registered BCP 47 language tag, e.g. ar, ar-EG, en-GB",
-             "example": "ar", "pattern": BCP47_SHAPE}
+             "example": "ar", "pattern": BCP47_SHAPE, "maxLength": LANGUAGE_MAX_LENGTH}
         )
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        tag = canonical_language(super()._deserialize(value, attr, data, **kwargs))
-        if tag is None:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        tag = canonical_language(raw) if len(raw) <= LANGUAGE_MAX_LENGTH else None
+        if tag is None or len(tag) > LANGUAGE_MAX_LENGTH:
             raise ValidationError("Not a valid BCP 47 language tag.")
         return tag
 

@@ -1,6 +1,7 @@
 """Import use cases: accept raw copy, find duplicates, queue cleanup, re-run, restore."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 from sqlalchemy import or_, select
@@ -23,7 +24,7 @@ def create_import(actor: User, content: bytes, content_type: str, *, source_name
 
     ``enqueue_cleanup=False`` leaves the queued run for the caller to execute in-process
     (the bulk import CLI without workers)."""
-    _check_content_type(content_type)
+    content_type = _normalised_content_type(content_type)
     digest = hashlib.sha256(content).hexdigest()
     with transaction() as session:
         source = sources.source_for(source_name, source_url)
@@ -47,11 +48,19 @@ def create_import(actor: User, content: bytes, content_type: str, *, source_name
     return raw, True
 
 
-def _check_content_type(content_type: str) -> None:
-    if content_type.split(";")[0].strip().lower() not in SUPPORTED_TYPES:
+def _normalised_content_type(content_type: str) -> str:
+    """The media type and its charset only (what decoding needs), or 422."""
+    mimetype, _, params = content_type.partition(";")
+    mimetype = mimetype.strip().lower()
+    if mimetype not in SUPPORTED_TYPES:
         raise ValidationFailed("Import text/plain or text/html.", errors=[{
             "location": "json", "field": "/content_type",
             "message": f"One of {', '.join(SUPPORTED_TYPES)}."}])
+    charset = next((p.split("=", 1)[1].strip().strip('"') for p in params.split(";")
+                    if p.strip().lower().startswith("charset=")), None)
+    if charset and re.fullmatch(r"[A-Za-z0-9._:+-]{1,40}", charset):
+        return f"{mimetype}; charset={charset}"
+    return mimetype
 
 
 def _new_run(raw: RawInput, actor: User) -> CleanupRun:

@@ -26,7 +26,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, raw, item_id = json.loads(base64.urlsafe_b64decode(padded))
-        if name != sort or not isinstance(item_id, str):
+        if name != sort or not isinstance(item_id, str) or "\x00" in item_id:
             raise ValueError("cursor belongs to another sort order")
         # The sort name fixes the column, so the stored value's JSON type is its type.
         value = datetime.fromisoformat(raw) if isinstance(raw, str) else int(raw)

@@ -12,11 +12,16 @@ from app.extensions import db
 from app.models import RawInput, Source, SourceLine, utcnow
 
 LEARN_MIN_ARTICLES = 3
+SOURCE_NAME_MAX = 200
 
 
 def source_for(name: str | None, url: str | None) -> Source:
     """The source named ``name`` (or by the URL's host), created on first use."""
     name = (name or (urlsplit(url).hostname if url else None) or "").strip().lower()
+    if len(name) > SOURCE_NAME_MAX:
+        raise ValidationFailed("The source name is too long.", errors=[{
+            "location": "json", "field": "/source",
+            "message": f"At most {SOURCE_NAME_MAX} characters."}])
     if not name:
         raise ValidationFailed("Name the source (source.name) or give its URL.", errors=[
             {"location": "json", "field": "/source", "message": "A name or a URL is required."}])
