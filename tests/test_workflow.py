@@ -8,6 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditEvent, utcnow
+from tests.assertions import assert_write_once
 from tests.factories import Factory
 from tests.workflow_helpers import transition
 
@@ -276,15 +277,8 @@ def test_review_queue_oldest_first_and_filters(client, factory):
 
 def test_audit_log_cannot_be_changed(app, desk):
     with app.app_context():
-        event = db.session.query(AuditEvent).first()
-        event.comment = "rewritten"
-        with pytest.raises(RuntimeError, match="append-only"):
-            db.session.flush()
-        db.session.rollback()
-        db.session.delete(db.session.get(AuditEvent, event.id))
-        with pytest.raises(RuntimeError, match="cannot be deleted"):
-            db.session.flush()
-        db.session.rollback()
+        event_id = db.session.query(AuditEvent.id).limit(1).scalar()
+    assert_write_once(app, AuditEvent, event_id, "comment", "append-only")
 
 
 def test_history_has_no_write_methods(client, desk):

@@ -28,6 +28,17 @@ class Extracted:
     extractor: str
 
 
+CHARSET_NAME = re.compile(r"[A-Za-z0-9._:+-]{1,40}")
+
+
+def parse_content_type(value: str) -> tuple[str, str | None]:
+    """(media type, charset) of a Content-Type value; a malformed charset is dropped."""
+    mimetype, _, params = value.partition(";")
+    charset = next((p.split("=", 1)[1].strip().strip('"') for p in params.split(";")
+                    if p.strip().lower().startswith("charset=")), None)
+    return mimetype.strip().lower(), charset if charset and CHARSET_NAME.fullmatch(charset) else None
+
+
 def decode_text(raw: bytes, charset: str | None) -> str:
     """Decode plain text strictly: the declared charset or UTF-8; binary is refused."""
     if b"\x00" in raw[:4096]:

@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, IdMixin, TimestampMixin, utcnow
+from app.models.base import Base, IdMixin, TimestampMixin, str_enum, utcnow
 from app.models.user import User
 
 
@@ -28,12 +28,6 @@ class RevisionOrigin(enum.StrEnum):
     RESTORE = "restore"
 
 
-def _str_enum(enum_cls):
-    return Enum(
-        enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Article(IdMixin, TimestampMixin, Base):
     __tablename__ = "articles"
     __table_args__ = (
@@ -44,7 +38,7 @@ class Article(IdMixin, TimestampMixin, Base):
 
     language: Mapped[str] = mapped_column(String(35))
     state: Mapped[ArticleState] = mapped_column(
-        _str_enum(ArticleState), default=ArticleState.DRAFT, index=True
+        str_enum(ArticleState, 32), default=ArticleState.DRAFT, index=True
     )
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -109,7 +103,7 @@ class ArticleRevision(IdMixin, Base):
     byline: Mapped[str] = mapped_column(Text, default="")
     dateline: Mapped[str] = mapped_column(Text, default="")
     origin: Mapped[RevisionOrigin] = mapped_column(
-        _str_enum(RevisionOrigin), default=RevisionOrigin.MANUAL
+        str_enum(RevisionOrigin, 32), default=RevisionOrigin.MANUAL
     )
     created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

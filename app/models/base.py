@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.ids import new_id
@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def str_enum(enum_cls, length: int = 16) -> Enum:
+    """A string enum stored by value in a VARCHAR (no native enum type to migrate)."""
+    return Enum(enum_cls, native_enum=False, length=length,
+                values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator):

@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.base import Base, IdMixin, TimestampMixin, str_enum
 
 
 class CandidateStatus(enum.StrEnum):
@@ -21,11 +21,6 @@ class CandidateOrigin(enum.StrEnum):
     MANUAL = "manual"
 
 
-def _str_enum(enum_cls):
-    return Enum(enum_cls, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e])
-
-
 class HeadlineCandidate(IdMixin, TimestampMixin, Base):
     __tablename__ = "headline_candidates"
     __table_args__ = (Index("ix_headline_candidates_article_id_position", "article_id", "position"),)
@@ -33,8 +28,8 @@ class HeadlineCandidate(IdMixin, TimestampMixin, Base):
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"))
     text: Mapped[str] = mapped_column(Text)
     folded: Mapped[str] = mapped_column(Text)  # for duplicate detection
-    origin: Mapped[CandidateOrigin] = mapped_column(_str_enum(CandidateOrigin))
-    status: Mapped[CandidateStatus] = mapped_column(_str_enum(CandidateStatus))
+    origin: Mapped[CandidateOrigin] = mapped_column(str_enum(CandidateOrigin))
+    status: Mapped[CandidateStatus] = mapped_column(str_enum(CandidateStatus))
     position: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     source_run_id: Mapped[str | None] = mapped_column(String(26))  # the cleanup run, if extracted

@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, IdMixin, utcnow
+from app.models.base import Base, IdMixin, str_enum, utcnow
 
 
 class Source(IdMixin, Base):
@@ -72,8 +72,7 @@ class CleanupRun(IdMixin, Base):
     raw_input_id: Mapped[str] = mapped_column(ForeignKey("raw_inputs.id"), index=True)
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
     status: Mapped[RunStatus] = mapped_column(
-        Enum(RunStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
-        default=RunStatus.QUEUED,
+        str_enum(RunStatus), default=RunStatus.QUEUED,
     )
     requested_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, IdMixin, TimestampMixin, utcnow
+from app.models.base import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -20,9 +20,7 @@ class User(IdMixin, TimestampMixin, Base):
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     is_active: Mapped[bool] = mapped_column(default=True)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")

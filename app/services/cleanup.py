@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.cleanup.engine import CleanupResult, clean, split_lines
-from app.cleanup.extract import ExtractionError, decode_text, detect_language, extract_html
+from app.cleanup.extract import (
+    ExtractionError,
+    decode_text,
+    detect_language,
+    extract_html,
+    parse_content_type,
+)
 from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, Source, utcnow
@@ -32,9 +38,8 @@ class Prepared:
 
 def prepare(content: bytes, content_type: str, language: str | None) -> Prepared:
     """Bytes to text (raises ExtractionError with a reason)."""
-    mimetype, _, params = content_type.partition(";")
-    charset = params.split("charset=", 1)[1].strip().strip('"') if "charset=" in params else None
-    is_html = mimetype.strip().lower() in HTML_TYPES
+    mimetype, charset = parse_content_type(content_type)
+    is_html = mimetype in HTML_TYPES
     if not content.strip():
         raise ExtractionError("The input is empty.")
     if is_html:

@@ -1,11 +1,11 @@
 """Import use cases: accept raw copy, find duplicates, queue cleanup, re-run, restore."""
 
 import hashlib
-import re
 from datetime import timedelta
 
 from sqlalchemy import or_, select
 
+from app.cleanup.extract import parse_content_type
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, User, utcnow
@@ -50,17 +50,12 @@ def create_import(actor: User, content: bytes, content_type: str, *, source_name
 
 def _normalised_content_type(content_type: str) -> str:
     """The media type and its charset only (what decoding needs), or 422."""
-    mimetype, _, params = content_type.partition(";")
-    mimetype = mimetype.strip().lower()
+    mimetype, charset = parse_content_type(content_type)
     if mimetype not in SUPPORTED_TYPES:
         raise ValidationFailed("Import text/plain or text/html.", errors=[{
             "location": "json", "field": "/content_type",
             "message": f"One of {', '.join(SUPPORTED_TYPES)}."}])
-    charset = next((p.split("=", 1)[1].strip().strip('"') for p in params.split(";")
-                    if p.strip().lower().startswith("charset=")), None)
-    if charset and re.fullmatch(r"[A-Za-z0-9._:+-]{1,40}", charset):
-        return f"{mimetype}; charset={charset}"
-    return mimetype
+    return f"{mimetype}; charset={charset}" if charset else mimetype
 
 
 def _new_run(raw: RawInput, actor: User) -> CleanupRun:
