@@ -10,12 +10,16 @@ from app.cli import register_cli
 from app.config import load_config
 from app.errors import register_error_handlers
 from app.extensions import db, init_api, init_celery
+from app.services.serving import ServingCache
 
 SECURITY = {
     "security": [{"bearerAuth": []}],
     "components": {"securitySchemes": {"bearerAuth": {
         "type": "http", "scheme": "bearer",
         "description": "An API token (mh_...) from `flask users create` or POST /v1/users/{id}/tokens",
+    }, "siteKey": {
+        "type": "apiKey", "in": "query", "name": "key",
+        "description": "A site's publishable key (pk_...) from POST /v1/sites; public by design",
     }}},
 }
 
@@ -35,6 +39,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(check_url)
     app.before_request(check_json_body)
+    app.extensions["serving"] = ServingCache(app)
     init_celery(app)
     register_cli(app)
     return app

@@ -20,11 +20,36 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _experiment_config() -> dict:
+    """Headline tests: lifecycle, the public serving cache and event ingestion."""
+    return {
+        "EXPERIMENTS_AUTOSTART": _bool("EXPERIMENTS_AUTOSTART", True),
+        "EXPERIMENT_MIN_IMPRESSIONS": _int("EXPERIMENT_MIN_IMPRESSIONS", 500),
+        "EXPERIMENT_MAX_IMPRESSIONS": _int("EXPERIMENT_MAX_IMPRESSIONS", 500_000),
+        "EXPERIMENT_MIN_SECONDS": _int("EXPERIMENT_MIN_SECONDS", 600),
+        "EXPERIMENT_MAX_HOURS": _int("EXPERIMENT_MAX_HOURS", 72),
+        "EXPERIMENT_PERIOD_SECONDS": _int("EXPERIMENT_PERIOD_SECONDS", 300),
+        "EXPERIMENT_RECOMPUTE_SECONDS": _int("EXPERIMENT_RECOMPUTE_SECONDS", 15),
+        "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", ""),
+        "EVENT_BATCH_MAX": _int("EVENT_BATCH_MAX", 500),
+        "EVENT_DEDUP_HOURS": _int("EVENT_DEDUP_HOURS", 24),
+        "SERVING_REFRESH_SECONDS": _float("SERVING_REFRESH_SECONDS", 2.0),
+        "SERVING_MAX_ARTICLES": _int("SERVING_MAX_ARTICLES", 100),
+        "SERVING_CACHE_SECONDS": _int("SERVING_CACHE_SECONDS", 30),
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": _int("PUBLIC_RATE_LIMIT_PER_MINUTE", 6000),
+    }
 
 
 def load_config() -> dict:
@@ -48,6 +73,7 @@ def load_config() -> dict:
         "HEARTBEAT_RETENTION_HOURS": _int("HEARTBEAT_RETENTION_HOURS", 24),
         "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        **_experiment_config(),
         # flask-smorest / OpenAPI
         "API_TITLE": "Masthead",
         "API_VERSION": "1.0.0",

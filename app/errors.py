@@ -24,9 +24,15 @@ class DomainError(Exception):
         self.errors = errors
         self.extra = extra
 
+    def headers(self) -> dict | None:
+        return None
+
 
 class Unauthorized(DomainError):
     status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def headers(self) -> dict | None:
+        return {"WWW-Authenticate": 'Bearer realm="masthead"'}
 
 
 class Forbidden(DomainError):
@@ -55,6 +61,21 @@ class ValidationFailed(DomainError):
 
 class BadRequest(DomainError):
     status, slug, title = 400, "bad-request", "Malformed request"
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "too-large", "Request too large"
+
+
+class TooManyRequests(DomainError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def problem_response(
@@ -98,10 +119,9 @@ def _flatten(location: str, pointer: str, tree, out: list[dict]) -> None:
 
 
 def _handle_domain_error(error: DomainError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="masthead"'} if error.status == 401 else None
     return problem_response(
         error.status, error.title, error.detail, slug=error.slug, errors=error.errors,
-        headers=headers, **error.extra,
+        headers=error.headers(), **error.extra,
     )
 
 

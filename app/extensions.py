@@ -89,7 +89,7 @@ def _celery_settings(config: dict) -> dict:
         "task_always_eager": config["CELERY_ALWAYS_EAGER"],
         "broker_connection_retry_on_startup": True,
         "beat_schedule_filename": str(Path(config["INSTANCE_DIR"]) / "celerybeat-schedule"),
-        "include": ["tasks.system", "tasks.workflow", "tasks.cleanup"],
+        "include": ["tasks.system", "tasks.workflow", "tasks.cleanup", "tasks.experiments"],
         "beat_schedule": {
             "beat-heartbeat": {
                 "task": "masthead.system.beat_heartbeat",
@@ -101,6 +101,11 @@ def _celery_settings(config: dict) -> dict:
                 "task": "masthead.workflow.publish_due",
                 "schedule": float(config["SCHEDULER_INTERVAL_SECONDS"]),
             },
+            "experiments-step": {
+                "task": "masthead.experiments.step_all",
+                "schedule": float(config["EXPERIMENT_RECOMPUTE_SECONDS"]),
+            },
+            "purge-events": {"task": "masthead.experiments.purge_events", "schedule": 3600.0},
         },
     }
     if settings["broker_url"].startswith("filesystem://"):

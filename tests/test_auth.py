@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, Heartbeat
-from app.services import cleanup
+from app.services import cleanup, sites
 from app.services import users as user_service
 from app.services.uow import transaction
+from tests.experiment_helpers import force_live_experiment
 
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")
 ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
-PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>"}
+PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>",
+          "/v1/serve/headlines", "/v1/events"}  # site key instead of a token
 
 # (method, route) -> roles that pass the role check. Article routes act on the caller's own
 # article and token routes on the caller's own tokens, so "allowed" means a 2xx.
@@ -51,6 +53,15 @@ MATRIX = {
     ("GET", "/v1/articles/<article_id>/cleanup"): ALL,
     ("POST", "/v1/articles/<article_id>/cleanup/runs"): ALL,
     ("POST", "/v1/articles/<article_id>/cleanup/restore"): ALL,
+    ("GET", "/v1/articles/<article_id>/experiment"): ALL,
+    ("POST", "/v1/articles/<article_id>/experiment"): EDITORS,
+    ("POST", "/v1/articles/<article_id>/experiment/actions"): EDITORS,
+    ("POST", "/v1/articles/<article_id>/experiment/winner"): EDITORS,
+    ("GET", "/v1/articles/<article_id>/experiment/chart.svg"): ALL,
+    ("GET", "/v1/experiments/event-metrics"): ADMIN,
+    ("GET", "/v1/sites"): ADMIN,
+    ("POST", "/v1/sites"): ADMIN,
+    ("DELETE", "/v1/sites/<site_id>"): ADMIN,
     ("POST", "/v1/system/heartbeats"): ADMIN,
     ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
     ("GET", "/v1/system/workers"): ADMIN,
@@ -68,6 +79,11 @@ BODIES = {
     ("POST", "/v1/articles/<article_id>/headlines"): lambda c: {"text": "A third headline"},
     ("PUT", "/v1/articles/<article_id>/headlines/order"): lambda c: {"ids": c["candidates"][::-1]},
     ("PATCH", "/v1/articles/<article_id>/headlines/<candidate_id>"): lambda c: {"status": "accepted"},
+    ("POST", "/v1/articles/<article_id>/experiment"): lambda c: {"allocation": "fixed"},
+    ("POST", "/v1/articles/<article_id>/experiment/actions"): lambda c: {"action": "pause"},
+    ("POST", "/v1/articles/<article_id>/experiment/winner"): lambda c: {
+        "candidate_id": c["candidates"][0]},
+    ("POST", "/v1/sites"): lambda c: {"name": "Front page"},
 }
 
 
@@ -94,7 +110,7 @@ def _imported_article(factory, headers) -> dict:
             "candidates": [c["id"] for c in candidates]}
 
 
-def _concrete(route: str, user, factory, headers) -> tuple[str, dict]:
+def _concrete(method: str, route: str, user, factory, headers) -> tuple[str, dict]:
     article = _imported_article(factory, headers)
     with factory.app.app_context():
         token = user_service.list_tokens(user.id)[0]
@@ -103,9 +119,15 @@ def _concrete(route: str, user, factory, headers) -> tuple[str, dict]:
         session.add(beat)
     comment = factory.client.post(f"/v1/articles/{article['id']}/comments", headers=headers,
                                   json={"body": "A note"}).get_json()
+    if "/experiment" in route:  # a live article, with a running test unless one is to start
+        force_live_experiment(factory.app, article["id"], article["candidates"],
+                              start=(method, route[-11:]) != ("POST", "/experiment"))
+    with factory.app.app_context():
+        site = sites.create_site("Matrix site")
     values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
               "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"],
-              "<import_id>": article["import_id"], "<candidate_id>": article["candidates"][0]}
+              "<import_id>": article["import_id"], "<candidate_id>": article["candidates"][0],
+              "<site_id>": site.id}
     for key, value in values.items():
         route = route.replace(key, value)
     return route + ("?from=1&to=1" if route.endswith("/diff") else ""), article
@@ -115,7 +137,7 @@ def _concrete(route: str, user, factory, headers) -> tuple[str, dict]:
 @pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
 def test_role_matrix(app, client, factory, role, method, route):
     user, headers = factory.login(role)
-    url, context = _concrete(route, user, factory, headers)
+    url, context = _concrete(method, route, user, factory, headers)
     body = BODIES.get((method, route), lambda c: None)({**context, "n": id(url)})
     response = client.open(url, method=method, json=body, headers={**headers, "If-Match": "*"})
     if role in MATRIX[(method, route)]:

@@ -72,6 +72,6 @@ def test_env_example_lists_every_setting():
     listed = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines()
               if line and not line.startswith("#")}
     source = (ROOT / "app" / "config.py").read_text()
-    read_from_env = set(re.findall(r'(?:environ\.get|_int|_bool)\("([A-Z_]+)"', source))
+    read_from_env = set(re.findall(r'(?:environ\.get|_int|_float|_bool)\("([A-Z_]+)"', source))
     assert len(read_from_env) > 10
     assert read_from_env == listed, read_from_env ^ listed

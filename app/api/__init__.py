@@ -3,17 +3,20 @@
 from app.api import (
     articles,
     comments,
+    experiments,
     headlines,
     health,
     imports,
+    public,
     revisions,
+    sites,
     system,
     users,
     workflow,
 )
 
 BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, workflow.blp, comments.blp,
-              headlines.blp, imports.blp, system.blp)
+              headlines.blp, experiments.blp, imports.blp, sites.blp, public.blp, system.blp)
 
 
 def register_blueprints(api) -> None:

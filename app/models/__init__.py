@@ -8,6 +8,19 @@ from app.models.article import (
     RevisionOrigin,
 )
 from app.models.base import Base, utcnow
+from app.models.experiments import (
+    ACTIVE_STATUSES,
+    Allocation,
+    EventCounter,
+    EventFlush,
+    Experiment,
+    ExperimentCount,
+    ExperimentExposure,
+    ExperimentOutcome,
+    ExperimentStatus,
+    SeenEvent,
+    Site,
+)
 from app.models.headlines import CandidateOrigin, CandidateStatus, HeadlineCandidate
 from app.models.imports import CleanupRun, RawInput, RunStatus, Source, SourceLine
 from app.models.review import AuditEvent, Comment
@@ -15,7 +28,9 @@ from app.models.system import Heartbeat, IdempotencyRecord
 from app.models.user import ApiToken, Role, User
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "REVISION_FIELDS",
+    "Allocation",
     "ApiToken",
     "Article",
     "ArticleRevision",
@@ -26,6 +41,13 @@ __all__ = [
     "CandidateStatus",
     "CleanupRun",
     "Comment",
+    "EventCounter",
+    "EventFlush",
+    "Experiment",
+    "ExperimentCount",
+    "ExperimentExposure",
+    "ExperimentOutcome",
+    "ExperimentStatus",
     "HeadlineCandidate",
     "Heartbeat",
     "IdempotencyRecord",
@@ -33,6 +55,8 @@ __all__ = [
     "RevisionOrigin",
     "Role",
     "RunStatus",
+    "SeenEvent",
+    "Site",
     "Source",
     "SourceLine",
     "User",

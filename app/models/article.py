@@ -71,6 +71,8 @@ class Article(IdMixin, TimestampMixin, Base):
     # Accepted headline candidates pinned by the approval, and those live with the article.
     approved_headline_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     live_headline_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The candidate a headline test promoted (or an editor picked): outlets show its text.
+    canonical_headline_id: Mapped[str | None] = mapped_column(String(26))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -64,6 +64,8 @@ class ArticleSchema(Schema):
         "description": "Accepted headline candidates pinned by the approval"})
     live_headline_ids = fields.List(fields.String(), metadata={
         "description": "Headline candidates live with the article"})
+    canonical_headline_id = fields.String(allow_none=True, metadata={
+        "description": "The candidate a headline test promoted (or an editor picked)"})
     allowed_actions = fields.List(fields.String(metadata={"enum": list(ACTIONS)}), metadata={
         "description": "Workflow actions the caller may take now"})
     submitted_at = fields.DateTime(allow_none=True)

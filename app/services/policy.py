@@ -9,6 +9,7 @@ ANY_ARTICLE = {
     "create": {Role.WRITER, Role.EDITOR, Role.ADMIN},
     "edit": {Role.EDITOR, Role.ADMIN},
     "delete": {Role.EDITOR, Role.ADMIN},
+    "experiment": {Role.EDITOR, Role.ADMIN},  # start, pause, resume, stop, pick a winner
 }
 # action -> roles that may take it on an article they wrote or are assigned to
 OWN_ARTICLE = {

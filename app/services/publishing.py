@@ -1,9 +1,15 @@
 """Moving the live revision: the one place that publishes and takes down."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from app.errors import Conflict
 from app.models import Article
+
+# Called inside the transaction of a change outlets must receive as an update of a live
+# article (kind "headline": a test's winner was promoted). The delivery outbox registers
+# here, so an update is queued atomically with the change that causes it.
+UPDATE_HOOKS: list[Callable[[Article, str, dict], None]] = []
 
 
 def publish(article: Article, now: datetime, *, scheduled_for: datetime | None = None) -> None:
@@ -33,3 +39,9 @@ def check_embargo(article: Article, when: datetime) -> None:
             f"The article is embargoed until {article.embargo_until.isoformat()}.",
             embargo_until=article.embargo_until.isoformat(),
         )
+
+
+def notify_update(article: Article, kind: str, details: dict) -> None:
+    if article.is_live:
+        for hook in UPDATE_HOOKS:
+            hook(article, kind, details)

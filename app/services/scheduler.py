@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import or_, select
 
 from app.models import Article, ArticleState, utcnow
-from app.services import audit, publishing
+from app.services import audit, experiments, publishing
 from app.services.uow import transaction
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def _publish_next_due() -> str | None:
                      to_state=ArticleState.PUBLISHED,
                      details={"scheduled_for": due.isoformat(),
                               "lateness_seconds": article.publish_lateness_seconds})
+        experiments.start_on_publish(article)
     log.info("scheduled publish article=%s lateness_seconds=%.3f", article.id,
              article.publish_lateness_seconds)
     return article.id

@@ -3,13 +3,12 @@
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.cleanup.engine import Learned, line_key
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RawInput, Source, SourceLine, utcnow
+from app.services.uow import upsert
 
 LEARN_MIN_ARTICLES = 3
 SOURCE_NAME_MAX = 200
@@ -41,8 +40,7 @@ def learn(raw: RawInput, folded_lines: list[str]) -> None:
     if samples:
         rows = [{"source_id": raw.source_id, "line_key": key, "sample": samples[key][:500],
                  "article_count": 1, "last_seen_at": utcnow()} for key in sorted(samples)]
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(SourceLine).values(rows)
+        statement = upsert(SourceLine).values(rows)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=[SourceLine.source_id, SourceLine.line_key],
             set_={"article_count": SourceLine.article_count + 1,

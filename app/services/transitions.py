@@ -5,7 +5,7 @@ from datetime import datetime
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import Article, Comment, User, utcnow
-from app.services import audit, headlines, publishing, workflow
+from app.services import audit, experiments, headlines, publishing, workflow
 from app.services.articles import locked_for_write
 from app.services.uow import transaction
 from app.services.workflow import Refusal
@@ -111,10 +111,12 @@ def _unschedule(article, *_args) -> None:
 
 def _publish(article, _actor, now, _comment, _publish_at) -> None:
     publishing.publish(article, now)
+    experiments.start_on_publish(article)
 
 
 def _unpublish(article, *_args) -> None:
     publishing.take_down(article)
+    experiments.stop_on_takedown(article)
 
 
 EFFECTS = {

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -39,3 +41,9 @@ def locked(model, row_id: str):
     """The row with ``row_id`` re-read under a row lock (FOR UPDATE), or None."""
     query = select(model).where(model.id == row_id).with_for_update()
     return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def upsert(model):
+    """An INSERT with ON CONFLICT clauses, for the database in use (PostgreSQL or SQLite)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model)

@@ -1,0 +1,134 @@
+"""Public endpoints for frontends: which headline each visitor sees, and their events.
+
+Both are authenticated by a site's publishable key in the query string (so
+``navigator.sendBeacon``, which cannot set headers, can report events), rate limited per
+key and client address, and answered from the process's in-memory serving snapshot:
+the hot path reads no database. Input is parsed by hand rather than by marshmallow: a
+front page asks for dozens of articles and a batch carries hundreds of events, and the
+schemas below still document both in the OpenAPI document.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from app.api.http import ApiBlueprint
+from app.errors import TooManyRequests, Unauthorized, ValidationFailed
+from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
+from app.services import events, serving
+from app.services.event_stores import event_store
+
+blp = ApiBlueprint("public", __name__, url_prefix="/v1",
+                   description="Public headline serving and event reporting (site key)")
+ARTICLE_ID = re.compile(r"^[0-9A-Za-z]{1,26}$")
+SITE_KEY = [{"siteKey": []}]
+KEY_PARAM = {"in": "query", "name": "key", "required": True, "schema": {"type": "string"},
+             "description": "The site's publishable key"}
+SERVE_PARAMS = [
+    {"in": "query", "name": "articles", "required": True, "schema": {"type": "string"},
+     "description": "Comma-separated article ids (up to SERVING_MAX_ARTICLES)"},
+    {"in": "query", "name": "visitor", "required": True,
+     "schema": {"type": "string", "pattern": events.VISITOR.pattern},
+     "description": "A stable, anonymous visitor id (e.g. from a first-party cookie)"},
+]
+
+
+class WindowLimiter:
+    """Requests per minute per key, in this process (fixed one-minute windows)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._window, self._hits = 0, Counter()
+
+    def hit(self, key: tuple, limit: int) -> None:
+        now = time.time()
+        with self._lock:
+            if int(now // 60) != self._window:
+                self._window, self._hits = int(now // 60), Counter()
+            self._hits[key] += 1
+            over = self._hits[key] > limit
+        if over:
+            raise TooManyRequests(f"More than {limit} requests a minute for this site and address.",
+                                  retry_after=60 - int(now % 60))
+
+
+_LIMITER = WindowLimiter()
+
+
+def _args(allowed: set[str]) -> dict:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise ValidationFailed("Unknown query parameters.", errors=[
+            {"location": "query", "field": f"/{name}", "message": "Unknown field."} for name in unknown])
+    return request.args
+
+
+def _authorised(args) -> serving.Snapshot:
+    snapshot = serving.cache().get()
+    key = args.get("key", "")
+    if key not in snapshot.sites:
+        raise Unauthorized("Send a site's publishable key as ?key=pk_...; this one is unknown or "
+                           "inactive.")
+    _LIMITER.hit((key, request.remote_addr), current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
+    return snapshot
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed("Invalid query parameter.", errors=[
+        {"location": "query", "field": f"/{field}", "message": message}])
+
+
+def _article_ids(raw: str | None) -> list[str]:
+    ids = [part for part in (raw or "").split(",") if part]
+    limit = current_app.config["SERVING_MAX_ARTICLES"]
+    if not ids or len(ids) > limit:
+        raise _invalid("articles", f"Between 1 and {limit} comma-separated article ids.")
+    if not all(ARTICLE_ID.match(i) for i in ids):
+        raise _invalid("articles", "Article ids are letters and digits.")
+    return list(dict.fromkeys(ids))
+
+
+@blp.route("/serve/headlines")
+class ServeHeadlines(MethodView):
+    @blp.doc(security=SITE_KEY, parameters=[*SERVE_PARAMS, KEY_PARAM])
+    @blp.response(200, ServedSchema, headers={"Cache-Control": {
+        "description": "private, max-age=SERVING_CACHE_SECONDS", "schema": {"type": "string"}}})
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def get(self):
+        """Which headline this visitor sees for each article (public, site key)"""
+        args = _args({"articles", "visitor", "key"})
+        snapshot = _authorised(args)
+        visitor = args.get("visitor", "")
+        if not events.VISITOR.match(visitor):
+            raise _invalid("visitor", "1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
+        items, missing = [], []
+        for article_id in _article_ids(args.get("articles")):
+            live = snapshot.articles.get(article_id)
+            if live is None:
+                missing.append(article_id)
+                continue
+            candidate_id, text, experiment_id = live.headline_for(visitor)
+            items.append({"article_id": article_id, "headline": text,
+                          "candidate_id": candidate_id, "experiment_id": experiment_id})
+        body = json.dumps({"items": items, "missing": missing}, ensure_ascii=False)
+        max_age = current_app.config["SERVING_CACHE_SECONDS"]
+        return Response(body, mimetype="application/json",
+                        headers={"Cache-Control": f"private, max-age={max_age}"})
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.doc(security=SITE_KEY, parameters=[KEY_PARAM], requestBody={
+        "required": True, "content": {"application/json": {"schema": EventBatchSchema}}})
+    @blp.response(200, EventReportSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self):
+        """Report a batch of impressions and clicks (public, site key)"""
+        snapshot = _authorised(_args({"key"}))
+        report = events.ingest(request.get_json(), snapshot, event_store())
+        return Response(json.dumps(report), mimetype="application/json")

@@ -1,0 +1,124 @@
+"""Headline experiments, their aggregated counts, and the publishable keys of sites."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, TimestampMixin, str_enum, utcnow
+
+
+class ExperimentStatus(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"  # everyone sees the default headline; events are refused
+    CONCLUDED = "concluded"
+
+
+class ExperimentOutcome(enum.StrEnum):
+    WINNER = "winner"  # declared by the stopping rule
+    NO_WINNER = "no_winner"  # futility or maximum sample: the default headline stays
+    OVERRIDE = "override"  # an editor picked the winner by hand
+    STOPPED = "stopped"  # an editor stopped it without a winner
+
+
+class Allocation(enum.StrEnum):
+    THOMPSON = "thompson"
+    FIXED = "fixed"
+
+
+ACTIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+
+
+class Experiment(IdMixin, TimestampMixin, Base):
+    __tablename__ = "experiments"
+    __table_args__ = (
+        # At most one running or paused experiment per article.
+        Index("uq_experiments_active_article", "article_id", unique=True,
+              postgresql_where=text("status <> 'concluded'"),
+              sqlite_where=text("status <> 'concluded'")),
+        Index("ix_experiments_status_updated_at", "status", "updated_at"),
+    )
+
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
+    status: Mapped[ExperimentStatus] = mapped_column(str_enum(ExperimentStatus))
+    allocation: Mapped[Allocation] = mapped_column(str_enum(Allocation))
+    salt: Mapped[str] = mapped_column(String(32))  # hashed with the visitor id for stickiness
+    arm_ids: Mapped[list[str]] = mapped_column(JSON)  # candidate ids, in a fixed order
+    weights: Mapped[list[float]] = mapped_column(JSON)  # traffic share per arm
+    default_candidate_id: Mapped[str] = mapped_column(String(26))
+    min_impressions: Mapped[int]  # per arm, before any verdict
+    max_impressions: Mapped[int | None]  # in total; reaching it ends with no winner
+    started_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: on publish
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[ExperimentOutcome | None] = mapped_column(str_enum(ExperimentOutcome))
+    winner_candidate_id: Mapped[str | None] = mapped_column(String(26))
+    # The engine's latest verdict; kept beside an editor's override.
+    verdict: Mapped[dict] = mapped_column(JSON, default=dict)
+    weights_updated_at: Mapped[datetime | None]
+    # [period start (ISO 8601), weights] per period: the intended split, for the SRM check.
+    weight_history: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ExperimentCount(Base):
+    """Impressions and clicks of one arm in one period (the time series and the engine's input)."""
+
+    __tablename__ = "experiment_counts"
+
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ExperimentExposure(Base):
+    """What a visitor was shown (database event store): clicks need an impression first."""
+
+    __tablename__ = "experiment_exposures"
+
+    experiment_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SeenEvent(Base):
+    """Event ids already counted (database event store), for deduplication of replays."""
+
+    __tablename__ = "experiment_seen_events"
+
+    experiment_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class EventFlush(Base):
+    """A batch of Redis counters applied to experiment_counts: applied exactly once."""
+
+    __tablename__ = "experiment_event_flushes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    events: Mapped[int] = mapped_column(BigInteger)
+
+
+class EventCounter(Base):
+    """Events by outcome (accepted, duplicate, each rejection reason) on the database store."""
+
+    __tablename__ = "experiment_event_counters"
+
+    outcome: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Site(IdMixin, TimestampMixin, Base):
+    """A frontend that serves headlines and reports events with a publishable key."""
+
+    __tablename__ = "sites"
+
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # public by design, like pk_ keys
+    is_active: Mapped[bool] = mapped_column(default=True)

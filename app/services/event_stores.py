@@ -1,0 +1,220 @@
+"""Where accepted events are made durable before the 2xx: Redis, or the database.
+
+Both stores apply the same rules per event, in batch order, atomically per batch:
+a repeated event id is a duplicate; a click needs an earlier impression of the same
+candidate by the same visitor that has no click yet (so clicks never exceed impressions);
+everything else is counted. Both also count outcomes for metrics.
+
+- ``DatabaseEventStore`` (the embedded default, and any deployment without Redis) writes
+  the counts straight into experiment_counts in the request's transaction.
+- ``RedisEventStore`` runs one Lua script per batch (atomic in Redis) that increments a
+  pending hash; ``flush`` moves that hash aside under a unique name, adds it to
+  experiment_counts and records the name in the same transaction, then deletes it. A
+  crash at any point either leaves the batch to be applied later or finds it recorded:
+  the database ends up with every accepted event exactly once. Run Redis with
+  ``appendonly yes`` (docker-compose.yml does) so accepted events survive a Redis restart.
+"""
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+import redis
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.ids import new_id
+from app.models import EventCounter, EventFlush, ExperimentExposure, SeenEvent, utcnow
+from app.services import experiment_counts
+from app.services.events import Event
+from app.services.uow import transaction, upsert
+
+PENDING = "mh:events:pending"
+FLUSHING = "mh:events:flush:"
+METRICS = "mh:events:metrics"
+
+# ARGV: period (epoch seconds), dedup ttl, visitor ttl, then 5 values per event.
+RECORD_SCRIPT = """
+local period, dedup_ttl, visitor_ttl = ARGV[1], ARGV[2], ARGV[3]
+local outcomes = {}
+for i = 4, #ARGV, 5 do
+  local kind, exp, cand, visitor, eid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local seen_key = 'mh:events:visitor:' .. exp .. ':' .. cand .. ':' .. visitor
+  local outcome = 'accepted'
+  if kind == 'c' then
+    local seen = redis.call('HMGET', seen_key, 'i', 'c')
+    if tonumber(seen[1] or '0') <= tonumber(seen[2] or '0') then
+      outcome = 'click_without_impression'
+    end
+  end
+  if outcome == 'accepted' and eid ~= '' then
+    if not redis.call('SET', 'mh:events:id:' .. exp .. ':' .. eid, '1', 'NX', 'EX', dedup_ttl) then
+      outcome = 'duplicate'
+    end
+  end
+  if outcome == 'accepted' then
+    redis.call('HINCRBY', seen_key, kind, 1)
+    redis.call('EXPIRE', seen_key, visitor_ttl)
+    redis.call('HINCRBY', KEYS[1], exp .. '|' .. cand .. '|' .. period .. '|' .. kind, 1)
+  end
+  redis.call('HINCRBY', KEYS[2], outcome, 1)
+  outcomes[#outcomes + 1] = outcome
+end
+return outcomes
+"""
+# Move the pending hash aside atomically (a plain RENAME fails when there is none).
+MOVE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+
+
+def event_store():
+    """The configured store, one per app (its Redis connection pool is shared by threads)."""
+    stores = current_app.extensions
+    if "event_store" not in stores:
+        url = current_app.config["EVENTS_REDIS_URL"]
+        stores["event_store"] = RedisEventStore(url) if url else DatabaseEventStore()
+    return stores["event_store"]
+
+
+def _rejections(reasons: list[str]) -> Counter:
+    return Counter(reasons)
+
+
+class DatabaseEventStore:
+    name = "database"
+
+    def record(self, events: list[Event], period: datetime, rejected: list[str]) -> list[str]:
+        with transaction():
+            counts: dict = defaultdict(lambda: [0, 0])
+            outcomes = [self._one(event) for event in events]
+            for event, outcome in zip(events, outcomes, strict=True):
+                if outcome == "accepted":
+                    counts[(event.experiment_id, event.candidate_id, period)][event.kind == "c"] += 1
+            experiment_counts.add({key: tuple(value) for key, value in counts.items()})
+            self._count(Counter(outcomes) + _rejections(rejected))
+        return outcomes
+
+    def _one(self, event: Event) -> str:
+        if event.event_id and not self._first_sighting(event):
+            return "duplicate"
+        if event.kind == "i":
+            statement = upsert(ExperimentExposure).values(
+                experiment_id=event.experiment_id, visitor=event.visitor,
+                candidate_id=event.candidate_id, impressions=1, clicks=0)
+            db.session.execute(statement.on_conflict_do_update(
+                index_elements=["experiment_id", "visitor", "candidate_id"],
+                set_={"impressions": ExperimentExposure.impressions + 1}))
+            return "accepted"
+        if self._click(event):
+            return "accepted"
+        if event.event_id:  # not counted, so a corrected retry with this id must not be a duplicate
+            db.session.execute(delete(SeenEvent).where(SeenEvent.experiment_id == event.experiment_id,
+                                                       SeenEvent.event_id == event.event_id))
+        return "click_without_impression"
+
+    def _first_sighting(self, event: Event) -> bool:
+        statement = upsert(SeenEvent).values(experiment_id=event.experiment_id,
+                                             event_id=event.event_id, received_at=utcnow())
+        inserted = statement.on_conflict_do_nothing().returning(SeenEvent.event_id)
+        return db.session.execute(inserted).first() is not None
+
+    def _click(self, event: Event) -> bool:
+        exposure = ExperimentExposure
+        statement = update(exposure).where(
+            exposure.experiment_id == event.experiment_id, exposure.visitor == event.visitor,
+            exposure.candidate_id == event.candidate_id, exposure.clicks < exposure.impressions,
+        ).values(clicks=exposure.clicks + 1)
+        return db.session.execute(statement).rowcount == 1
+
+    def _count(self, outcomes: Counter) -> None:
+        for outcome, count in sorted(outcomes.items()):
+            statement = upsert(EventCounter).values(outcome=outcome, count=count)
+            db.session.execute(statement.on_conflict_do_update(
+                index_elements=["outcome"], set_={"count": EventCounter.count + count}))
+
+    def flush(self) -> int:
+        return 0  # counts are written as events arrive
+
+    def metrics(self) -> dict[str, int]:
+        return dict(db.session.execute(select(EventCounter.outcome, EventCounter.count)).all())
+
+    def pending(self) -> int:
+        return 0
+
+    def purge(self, now: datetime) -> int:
+        """Forget event ids older than the deduplication window."""
+        older_than = now - timedelta(hours=current_app.config["EVENT_DEDUP_HOURS"])
+        with transaction():
+            return db.session.execute(delete(SeenEvent).where(SeenEvent.received_at < older_than)
+                                      ).rowcount
+
+
+class RedisEventStore:
+    name = "redis"
+
+    def __init__(self, url: str):
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._record = self.redis.register_script(RECORD_SCRIPT)
+        self._move = self.redis.register_script(MOVE_SCRIPT)
+
+    def record(self, events: list[Event], period: datetime, rejected: list[str]) -> list[str]:
+        config = current_app.config
+        dedup_ttl = config["EVENT_DEDUP_HOURS"] * 3600
+        visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
+        args: list = [int(period.timestamp()), dedup_ttl, visitor_ttl]
+        for e in events:
+            args += [e.kind, e.experiment_id, e.candidate_id, e.visitor, e.event_id]
+        with self.redis.pipeline(transaction=False) as pipe:
+            self._record(keys=[PENDING, METRICS], args=args, client=pipe)
+            for reason, count in _rejections(rejected).items():
+                pipe.hincrby(METRICS, reason, count)
+            replies = pipe.execute()
+        return [o.decode() for o in replies[0]]
+
+    def flush(self) -> int:
+        """Apply pending counters to the database exactly once; returns the events applied."""
+        self._move(keys=[PENDING, f"{FLUSHING}{new_id()}"])
+        applied = 0
+        for key in sorted(self.redis.scan_iter(match=f"{FLUSHING}*", count=100)):
+            applied += self._apply(key.decode())
+        return applied
+
+    def _apply(self, key: str) -> int:
+        flush_id = key.removeprefix(FLUSHING)
+        counts = _parse_pending(self.redis.hgetall(key))
+        total = sum(i + c for i, c in counts.values())
+        with transaction() as session:
+            if session.get(EventFlush, flush_id) is not None:
+                total = 0  # applied before a crash stopped the delete below
+            else:
+                experiment_counts.add(counts)
+                session.add(EventFlush(id=flush_id, events=total))
+        self.redis.delete(key)  # only after the commit: a crash before this re-finds it recorded
+        return total
+
+    def metrics(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(METRICS).items()}
+
+    def pending(self) -> int:
+        keys = [PENDING, *self.redis.scan_iter(match=f"{FLUSHING}*", count=100)]
+        return sum(int(v) for key in keys for v in self.redis.hvals(key))
+
+    def purge(self, now: datetime) -> int:
+        """The flush ledger only needs to outlive a crashed flush; a week is ample."""
+        with transaction():
+            ledger = delete(EventFlush).where(EventFlush.applied_at < now - timedelta(days=7))
+            return db.session.execute(ledger).rowcount
+
+
+def _parse_pending(raw: dict[bytes, bytes]) -> dict:
+    counts: dict = defaultdict(lambda: [0, 0])
+    for field, value in raw.items():
+        experiment_id, candidate_id, period, kind = field.decode().split("|")
+        start = datetime.fromtimestamp(int(period), UTC)
+        counts[(experiment_id, candidate_id, start)][kind == "c"] += int(value)
+    return {key: tuple(value) for key, value in counts.items()}

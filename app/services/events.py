@@ -1,0 +1,106 @@
+"""Impression and click events from frontends: validated one by one, stored durably.
+
+Each event in a batch is checked on its own against the serving snapshot (no database
+read); the store then deduplicates by event id, refuses clicks without an impression of
+the same candidate by the same visitor, and counts what it accepted, all atomically.
+"""
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app.errors import PayloadTooLarge, ValidationFailed
+from app.models import ExperimentStatus, utcnow
+from app.services import experiment_counts
+from app.services.serving import Snapshot
+
+VISITOR = re.compile(r"^[A-Za-z0-9._:~-]{1,128}$")
+EVENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+KINDS = {"impression": "i", "click": "c"}
+FIELDS = {"type", "experiment_id", "candidate_id", "visitor", "event_id"}
+REQUIRED = ("type", "experiment_id", "candidate_id", "visitor")
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # "i" or "c"
+    experiment_id: str
+    candidate_id: str
+    visitor: str
+    event_id: str  # "" when the client sent none
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def ingest(payload, snapshot: Snapshot, store) -> dict:
+    """Validate and store a batch; returns the per-batch report."""
+    items = _batch(payload)
+    events, rejected = [], []
+    for index, item in enumerate(items):
+        try:
+            events.append((index, parse(item, snapshot)))
+        except Rejected as error:
+            rejected.append({"index": index, "reason": error.reason, "message": error.message})
+    period = experiment_counts.period_start(utcnow())
+    outcomes = store.record([e for _, e in events], period, [r["reason"] for r in rejected])
+    for (index, _event), outcome in zip(events, outcomes, strict=True):
+        if outcome not in ("accepted", "duplicate"):
+            rejected.append({"index": index, "reason": outcome, "message": STORE_REASONS[outcome]})
+    return {"received": len(items), "accepted": outcomes.count("accepted"),
+            "duplicates": outcomes.count("duplicate"),
+            "rejected": sorted(rejected, key=lambda r: r["index"])}
+
+
+STORE_REASONS = {
+    "click_without_impression": "No impression of this candidate by this visitor was counted "
+                                "before the click (or every impression already has its click).",
+}
+
+
+def _batch(payload) -> list:
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list) or \
+            set(payload) - {"events"}:
+        raise ValidationFailed("Send {\"events\": [...]}.", errors=[{
+            "location": "json", "field": "/events", "message": "A list of events is required."}])
+    limit = current_app.config["EVENT_BATCH_MAX"]
+    if len(payload["events"]) > limit:
+        raise PayloadTooLarge(f"A batch holds at most {limit} events; "
+                              f"this one has {len(payload['events'])}.")
+    return payload["events"]
+
+
+def parse(item, snapshot: Snapshot) -> Event:
+    if not isinstance(item, dict):
+        raise Rejected("invalid_event", "An event is a JSON object.")
+    _check_fields(item)
+    experiment = snapshot.experiments.get(item["experiment_id"])
+    if experiment is None:
+        raise Rejected("unknown_experiment", "No such experiment.")
+    if experiment.status != ExperimentStatus.RUNNING:
+        raise Rejected(f"experiment_{experiment.status}", f"The experiment is {experiment.status}.")
+    if item["candidate_id"] not in experiment.arms:
+        raise Rejected("unknown_candidate", "The candidate is not an arm of this experiment.")
+    return Event(KINDS[item["type"]], experiment.id, item["candidate_id"], item["visitor"],
+                 item.get("event_id") or "")
+
+
+def _check_fields(item: dict) -> None:
+    unknown = sorted(set(item) - FIELDS)
+    if unknown:
+        raise Rejected("unknown_field", f"Unknown field(s) {', '.join(map(str, unknown))}: an event "
+                                        "is one impression or one click, without counts.")
+    missing = [name for name in REQUIRED if not isinstance(item.get(name), str)]
+    if missing:
+        raise Rejected("invalid_event", f"Missing or not a string: {', '.join(missing)}.")
+    if item["type"] not in KINDS:
+        raise Rejected("invalid_type", "type must be \"impression\" or \"click\".")
+    if not VISITOR.match(item["visitor"]):
+        raise Rejected("invalid_visitor", "visitor: 1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
+    event_id = item.get("event_id")
+    if event_id is not None and not (isinstance(event_id, str) and EVENT_ID.match(event_id)):
+        raise Rejected("invalid_event_id", "event_id: 1-64 visible ASCII characters.")

@@ -1,0 +1,202 @@
+"""What the public serving and event endpoints know, held in memory by each API process.
+
+The hot path (which headline does this visitor see; is this event's experiment and
+candidate real) reads an immutable ``Snapshot`` and never touches the database. A
+background thread per process refreshes the snapshot every SERVING_REFRESH_SECONDS:
+incrementally (rows changed since the last refresh, with an overlap for clock skew),
+and in full every FULL_REFRESH_SECONDS so nothing missed can linger.
+
+Sticky assignment is a hash, not a stored row: a visitor's point u = H(salt, visitor) in
+[0, 1) is fixed for the experiment, and arms own consecutive slices of [0, 1) sized by the
+current weights, in a fixed order. No per-visitor storage or lookup is needed on the hot
+path, every API process agrees, and when the weights move only the visitors whose point
+a slice boundary crosses switch arms (a share equal to how far the boundaries moved,
+small per recomputation). Events carry the candidate actually shown, so a switch never
+credits a click to the wrong headline. Once an experiment ends, everyone gets the winner.
+"""
+
+import bisect
+import hashlib
+import itertools
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    ACTIVE_STATUSES,
+    Article,
+    Experiment,
+    ExperimentStatus,
+    HeadlineCandidate,
+    Site,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+FULL_REFRESH_SECONDS = 60
+CLOCK_SKEW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class LiveExperiment:
+    id: str
+    status: ExperimentStatus
+    arms: tuple[str, ...]
+    texts: tuple[str, ...]
+    bounds: tuple[float, ...]  # cumulative weights; the last is 1
+    salt: bytes
+    default_index: int
+
+    def arm_for(self, visitor: str) -> int:
+        digest = hashlib.blake2b(visitor.encode(), key=self.salt, digest_size=8).digest()
+        point = int.from_bytes(digest, "big") / 2 ** 64
+        return min(bisect.bisect_right(self.bounds, point), len(self.arms) - 1)
+
+
+@dataclass(frozen=True)
+class LiveArticle:
+    id: str
+    headline: str
+    candidate_id: str | None
+    experiment: LiveExperiment | None
+
+    def headline_for(self, visitor: str) -> tuple[str | None, str, str | None]:
+        """(candidate id, text, experiment id) this visitor sees."""
+        experiment = self.experiment
+        if experiment is None:
+            return self.candidate_id, self.headline, None
+        if experiment.status != ExperimentStatus.RUNNING:
+            index = experiment.default_index
+            return experiment.arms[index], experiment.texts[index], None
+        index = experiment.arm_for(visitor)
+        return experiment.arms[index], experiment.texts[index], experiment.id
+
+
+@dataclass
+class Snapshot:
+    articles: dict[str, LiveArticle] = field(default_factory=dict)
+    # Experiments events may name (active ones, and recently concluded ones for a clear reason).
+    experiments: dict[str, LiveExperiment] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)  # publishable key -> site id
+    loaded_at: datetime | None = None
+    full_at: float = 0.0
+
+
+def load(previous: Snapshot | None) -> Snapshot:
+    """A new snapshot: everything, or what changed since ``previous`` was loaded."""
+    started = utcnow()
+    full = previous is None or time.monotonic() - previous.full_at > FULL_REFRESH_SECONDS
+    since = None if full else previous.loaded_at - CLOCK_SKEW
+    articles = {} if full else dict(previous.articles)
+    experiments = {} if full else dict(previous.experiments)
+    for article_id, live in _articles(since, experiments).items():
+        if live is None:
+            articles.pop(article_id, None)
+        else:
+            articles[article_id] = live
+    return Snapshot(articles, experiments, _sites(), started,
+                    time.monotonic() if full else previous.full_at)
+
+
+def _articles(since: datetime | None, experiments: dict) -> dict[str, LiveArticle | None]:
+    """Live articles (changed since ``since``); None for ones that are no longer live."""
+    changed = select(Article).options(joinedload(Article.live_revision))
+    if since is None:
+        changed = changed.where(Article.live_revision_id.is_not(None), Article.deleted_at.is_(None))
+    else:
+        moved = select(Experiment.article_id).where(Experiment.updated_at >= since)
+        changed = changed.where((Article.updated_at >= since) | Article.id.in_(moved))
+    rows = list(db.session.scalars(changed))
+    running = _experiments([a.id for a in rows], since)
+    experiments.update({e.id: e for e in running.values()})
+    return {a.id: _live(a, running.get(a.id)) for a in rows}
+
+
+def _live(article: Article, experiment: LiveExperiment | None) -> LiveArticle | None:
+    if article.live_revision is None or article.deleted_at is not None:
+        return None
+    canonical = db.session.get(HeadlineCandidate, article.canonical_headline_id) \
+        if article.canonical_headline_id else None
+    headline = canonical.text if canonical else article.live_revision.headline
+    active = experiment if experiment and experiment.status in ACTIVE_STATUSES else None
+    return LiveArticle(article.id, headline, canonical.id if canonical else None, active)
+
+
+def _experiments(article_ids: list[str], since: datetime | None) -> dict[str, LiveExperiment]:
+    """The latest experiment of each article: active, or concluded within the dedup window."""
+    recent = utcnow() - timedelta(hours=current_app.config["EVENT_DEDUP_HOURS"])
+    query = select(Experiment).where(
+        Experiment.status.in_(ACTIVE_STATUSES) | (Experiment.updated_at >= (since or recent)))
+    if since is not None:
+        query = query.where(Experiment.article_id.in_(article_ids))
+    found = {}
+    for experiment in db.session.scalars(query.order_by(Experiment.started_at)):
+        found[experiment.article_id] = _live_experiment(experiment)
+    return found
+
+
+def _live_experiment(experiment: Experiment) -> LiveExperiment:
+    texts = dict(db.session.execute(select(HeadlineCandidate.id, HeadlineCandidate.text)
+                                    .where(HeadlineCandidate.id.in_(experiment.arm_ids))).all())
+    bounds = list(itertools.accumulate(experiment.weights))
+    bounds[-1] = 1.0
+    return LiveExperiment(
+        experiment.id, experiment.status, tuple(experiment.arm_ids),
+        tuple(texts.get(arm, "") for arm in experiment.arm_ids), tuple(bounds),
+        bytes.fromhex(experiment.salt), experiment.arm_ids.index(experiment.default_candidate_id),
+    )
+
+
+def _sites() -> dict[str, str]:
+    return dict(db.session.execute(select(Site.key, Site.id).where(Site.is_active)).all())
+
+
+class ServingCache:
+    """The process's current snapshot, refreshed in the background."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._thread_pid: int | None = None
+
+    def get(self) -> Snapshot:
+        interval = self.app.config["SERVING_REFRESH_SECONDS"]
+        if interval <= 0 or self.snapshot is None:
+            self.refresh()  # first use (or the test setting): load in this request
+        if interval > 0 and self._thread_pid != os.getpid():
+            self._start(interval)
+        return self.snapshot
+
+    def refresh(self) -> None:
+        with self._lock:
+            self.snapshot = load(self.snapshot)
+
+    def _start(self, interval: float) -> None:
+        with self._lock:
+            if self._thread_pid == os.getpid():
+                return
+            self._thread_pid = os.getpid()  # threads do not survive a fork: one per process
+        threading.Thread(target=self._run, args=(interval,), daemon=True,
+                         name="serving-refresh").start()
+
+    def _run(self, interval: float) -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                with self.app.app_context():
+                    self.refresh()
+            except Exception:  # keep serving the last good snapshot; try again next time
+                log.exception("serving snapshot refresh failed")
+
+
+def cache() -> ServingCache:
+    return current_app.extensions["serving"]
