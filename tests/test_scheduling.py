@@ -21,7 +21,7 @@ COUNTS = {"services": 200, "embedded": 30}
 @pytest.fixture(params=["embedded", "services"])
 def stack(request, tmp_path):
     with database(request.param, tmp_path) as (url, broker):
-        stack = Stack(url, broker, tmp_path, SCHEDULER_INTERVAL_SECONDS="1")
+        stack = Stack(url, broker, tmp_path, SCHEDULER_INTERVAL_SECONDS=1)
         stack.count = COUNTS[request.param]
         try:
             yield stack

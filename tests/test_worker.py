@@ -16,7 +16,7 @@ pytestmark = pytest.mark.worker
 @pytest.fixture(params=["embedded", "services"])
 def stack(request, tmp_path):
     with database(request.param, tmp_path) as (url, broker):
-        stack = Stack(url, broker, tmp_path, BEAT_HEARTBEAT_SECONDS="1")
+        stack = Stack(url, broker, tmp_path, BEAT_HEARTBEAT_SECONDS=1)
         stack.start()
         try:
             yield stack

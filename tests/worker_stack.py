@@ -1,8 +1,11 @@
 """Real Celery worker and beat processes for integration tests, on the embedded stack
 (SQLite + filesystem broker) or on real PostgreSQL + Redis."""
 
+import http.client
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,23 +37,37 @@ def database(kind: str, tmp_path: Path):
 
 
 class Stack:
-    """An app plus worker and beat processes sharing its database and broker."""
+    """An app plus worker and beat processes sharing its database and broker.
+
+    ``settings`` reach the processes as environment variables and the in-process app as
+    config, so give them typed (1, not "1").
+    """
 
     def __init__(self, url: str, broker: str, tmp_path: Path, **settings) -> None:
         self.logs = tmp_path
         config = {"DATABASE_URL": url, "CELERY_BROKER_URL": broker,
                   "CELERY_BROKER_DIR": str(tmp_path / "broker"),
-                  "MASTHEAD_INSTANCE_DIR": str(tmp_path), **settings}
+                  "MASTHEAD_INSTANCE_DIR": str(tmp_path), **{k: str(v) for k, v in settings.items()}}
         self.env = {**os.environ, **config}
         self.env.pop("TEST_DATABASE_URL", None)
         self.app = make_app(url, CELERY_BROKER_URL=broker, CELERY_BROKER_DIR=config["CELERY_BROKER_DIR"],
-                            INSTANCE_DIR=str(tmp_path))
+                            INSTANCE_DIR=str(tmp_path), **settings)
         self.app.extensions["celery"].control.purge()
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
-        self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO"], "worker.log")
+        self.start_worker()
         self._spawn(["beat", "--loglevel", "INFO", "-s", str(self.logs / "schedule")], "beat.log")
+
+    def start_worker(self) -> subprocess.Popen:
+        self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO"], "worker.log")
+        return self.processes[-1]
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no chance to finish or ack anything."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        self.processes.remove(process)
 
     def _spawn(self, args: list[str], log: str) -> None:
         with (self.logs / log).open("a") as out:
@@ -79,3 +96,49 @@ class Stack:
         worker = (self.logs / "worker.log").read_text()[-3000:]
         beat = (self.logs / "beat.log").read_text()[-1500:]
         pytest.fail(f"timed out\n--- worker ---\n{worker}\n--- beat ---\n{beat}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ApiServer:
+    """The API under gunicorn on loopback, with the stack's settings."""
+
+    def __init__(self, stack: Stack, **settings) -> None:
+        self.env = {**stack.env, **{k: str(v) for k, v in settings.items()}}
+        self.log = stack.logs / "gunicorn.log"
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+                 f"127.0.0.1:{self.port}", "wsgi:app"], cwd=ROOT, env=self.env, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"gunicorn did not start\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            connection.request(method, path, body=payload,
+                               headers={"Content-Type": "application/json"} if payload else {})
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()

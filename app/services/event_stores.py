@@ -41,15 +41,15 @@ for i = 4, #ARGV, 5 do
   local kind, exp, cand, visitor, eid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local seen_key = 'mh:events:visitor:' .. exp .. ':' .. cand .. ':' .. visitor
   local outcome = 'accepted'
-  if kind == 'c' then
+  local id_key = 'mh:events:id:' .. exp .. ':' .. eid
+  if eid ~= '' and not redis.call('SET', id_key, '1', 'NX', 'EX', dedup_ttl) then
+    outcome = 'duplicate'
+  end
+  if outcome == 'accepted' and kind == 'c' then
     local seen = redis.call('HMGET', seen_key, 'i', 'c')
     if tonumber(seen[1] or '0') <= tonumber(seen[2] or '0') then
       outcome = 'click_without_impression'
-    end
-  end
-  if outcome == 'accepted' and eid ~= '' then
-    if not redis.call('SET', 'mh:events:id:' .. exp .. ':' .. eid, '1', 'NX', 'EX', dedup_ttl) then
-      outcome = 'duplicate'
+      if eid ~= '' then redis.call('DEL', id_key) end  -- not counted: a retry is not a duplicate
     end
   end
   if outcome == 'accepted' then
