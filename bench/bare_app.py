@@ -3,7 +3,7 @@
 import json
 import os
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 app = Flask(__name__)
 _DOCUMENT = open(os.environ["BENCH_BARE_DOCUMENT"], "rb").read()  # noqa: SIM115
@@ -13,3 +13,13 @@ json.loads(_DOCUMENT)  # fail at start-up, not under load, if the document is br
 @app.get("/doc")
 def document():
     return Response(_DOCUMENT, mimetype="application/json")
+
+
+_POSTED = open(os.environ.get("BENCH_BARE_POST_DOCUMENT", os.environ["BENCH_BARE_DOCUMENT"]), "rb").read()  # noqa: SIM115
+
+
+@app.post("/doc")
+def posted():
+    """Read and parse the body as a real endpoint must, then answer a constant document."""
+    json.loads(request.get_data())
+    return Response(_POSTED, mimetype="application/json")

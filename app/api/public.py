@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from app.api.http import ApiBlueprint
@@ -25,7 +25,7 @@ from app.services.event_stores import event_store
 
 blp = ApiBlueprint("public", __name__, url_prefix="/v1",
                    description="Public headline serving and event reporting (site key)")
-ARTICLE_ID = re.compile(r"^[0-9A-Za-z]{1,26}$")
+ARTICLE_IDS = re.compile(r"^[0-9A-Za-z]{1,26}(,[0-9A-Za-z]{1,26})*$")
 SITE_KEY = [{"siteKey": []}]
 KEY_PARAM = {"in": "query", "name": "key", "required": True, "schema": {"type": "string"},
              "description": "The site's publishable key"}
@@ -84,13 +84,13 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 def _article_ids(raw: str | None) -> list[str]:
-    ids = [part for part in (raw or "").split(",") if part]
     limit = current_app.config["SERVING_MAX_ARTICLES"]
-    if not ids or len(ids) > limit:
-        raise _invalid("articles", f"Between 1 and {limit} comma-separated article ids.")
-    if not all(ARTICLE_ID.match(i) for i in ids):
-        raise _invalid("articles", "Article ids are letters and digits.")
-    return list(dict.fromkeys(ids))
+    if not raw or not ARTICLE_IDS.match(raw):
+        raise _invalid("articles", "Comma-separated article ids (letters and digits).")
+    ids = list(dict.fromkeys(raw.split(",")))
+    if len(ids) > limit:
+        raise _invalid("articles", f"At most {limit} articles per request.")
+    return ids
 
 
 @blp.route("/serve/headlines")
@@ -106,16 +106,14 @@ class ServeHeadlines(MethodView):
         visitor = args.get("visitor", "")
         if not events.VISITOR.match(visitor):
             raise _invalid("visitor", "1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
-        items, missing = [], []
+        point, items, missing = serving.visitor_hash(visitor), [], []
         for article_id in _article_ids(args.get("articles")):
             live = snapshot.articles.get(article_id)
             if live is None:
                 missing.append(article_id)
-                continue
-            candidate_id, text, experiment_id = live.headline_for(visitor)
-            items.append({"article_id": article_id, "headline": text,
-                          "candidate_id": candidate_id, "experiment_id": experiment_id})
-        body = json.dumps({"items": items, "missing": missing}, ensure_ascii=False)
+            else:
+                items.append(live.item_for(point))
+        body = f'{{"items":[{",".join(items)}],"missing":{json.dumps(missing)}}}'
         max_age = current_app.config["SERVING_CACHE_SECONDS"]
         return Response(body, mimetype="application/json",
                         headers={"Cache-Control": f"private, max-age={max_age}"})
@@ -130,5 +128,5 @@ class Events(MethodView):
     def post(self):
         """Report a batch of impressions and clicks (public, site key)"""
         snapshot = _authorised(_args({"key"}))
-        report = events.ingest(request.get_json(), snapshot, event_store())
+        report = events.ingest(g.get("json_body"), snapshot, event_store())
         return Response(json.dumps(report), mimetype="application/json")

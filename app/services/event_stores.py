@@ -15,6 +15,7 @@ everything else is counted. Both also count outcomes for metrics.
   ``appendonly yes`` (docker-compose.yml does) so accepted events survive a Redis restart.
 """
 
+import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -33,35 +34,54 @@ PENDING = "mh:events:pending"
 FLUSHING = "mh:events:flush:"
 METRICS = "mh:events:metrics"
 
-# ARGV: period (epoch seconds), dedup ttl, visitor ttl, then 5 values per event.
+# ARGV: period (epoch seconds), dedup ttl, visitor ttl, the events as a JSON list of
+# [kind, experiment, candidate, visitor, event id], and the validation rejections as a JSON
+# object {reason: count}. Returns one letter per event: Accepted, Duplicate, or Click
+# without impression. One round trip per batch, with the arguments in two strings.
 RECORD_SCRIPT = """
 local period, dedup_ttl, visitor_ttl = ARGV[1], ARGV[2], ARGV[3]
-local outcomes = {}
-for i = 4, #ARGV, 5 do
-  local kind, exp, cand, visitor, eid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local seen_key = 'mh:events:visitor:' .. exp .. ':' .. cand .. ':' .. visitor
-  local outcome = 'accepted'
+local outcomes, counts, tests = {}, {}, {}
+local tally = {accepted = 0, duplicate = 0, click_without_impression = 0}
+for _, event in ipairs(cjson.decode(ARGV[4])) do
+  local kind, exp, cand, visitor, eid = event[1], event[2], event[3], event[4], event[5]
+  -- What each visitor was shown: one hash per experiment, expiring with it.
+  local seen_key, seen_field = 'mh:events:seen:' .. exp, cand .. ':' .. visitor
   local id_key = 'mh:events:id:' .. exp .. ':' .. eid
+  local outcome = 'A'
+  tests[seen_key] = true
   if eid ~= '' and not redis.call('SET', id_key, '1', 'NX', 'EX', dedup_ttl) then
-    outcome = 'duplicate'
-  end
-  if outcome == 'accepted' and kind == 'c' then
-    local seen = redis.call('HMGET', seen_key, 'i', 'c')
+    outcome = 'D'
+  elseif kind == 'i' then
+    redis.call('HINCRBY', seen_key, seen_field .. ':i', 1)
+  else
+    local seen = redis.call('HMGET', seen_key, seen_field .. ':i', seen_field .. ':c')
     if tonumber(seen[1] or '0') <= tonumber(seen[2] or '0') then
-      outcome = 'click_without_impression'
+      outcome = 'C'
       if eid ~= '' then redis.call('DEL', id_key) end  -- not counted: a retry is not a duplicate
+    else
+      redis.call('HINCRBY', seen_key, seen_field .. ':c', 1)
     end
   end
-  if outcome == 'accepted' then
-    redis.call('HINCRBY', seen_key, kind, 1)
-    redis.call('EXPIRE', seen_key, visitor_ttl)
-    redis.call('HINCRBY', KEYS[1], exp .. '|' .. cand .. '|' .. period .. '|' .. kind, 1)
+  if outcome == 'A' then
+    local field = exp .. '|' .. cand .. '|' .. period .. '|' .. kind
+    counts[field] = (counts[field] or 0) + 1
+    tally.accepted = tally.accepted + 1
+  elseif outcome == 'D' then
+    tally.duplicate = tally.duplicate + 1
+  else
+    tally.click_without_impression = tally.click_without_impression + 1
   end
-  redis.call('HINCRBY', KEYS[2], outcome, 1)
   outcomes[#outcomes + 1] = outcome
 end
-return outcomes
+for field, count in pairs(counts) do redis.call('HINCRBY', KEYS[1], field, count) end
+for seen_key in pairs(tests) do redis.call('EXPIRE', seen_key, visitor_ttl) end
+for reason, count in pairs(cjson.decode(ARGV[5])) do tally[reason] = (tally[reason] or 0) + count end
+for reason, count in pairs(tally) do
+  if count > 0 then redis.call('HINCRBY', KEYS[2], reason, count) end
+end
+return table.concat(outcomes)
 """
+OUTCOMES = {"A": "accepted", "D": "duplicate", "C": "click_without_impression"}
 # Move the pending hash aside atomically (a plain RENAME fails when there is none).
 MOVE_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -166,15 +186,11 @@ class RedisEventStore:
         config = current_app.config
         dedup_ttl = config["EVENT_DEDUP_HOURS"] * 3600
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
-        args: list = [int(period.timestamp()), dedup_ttl, visitor_ttl]
-        for e in events:
-            args += [e.kind, e.experiment_id, e.candidate_id, e.visitor, e.event_id]
-        with self.redis.pipeline(transaction=False) as pipe:
-            self._record(keys=[PENDING, METRICS], args=args, client=pipe)
-            for reason, count in _rejections(rejected).items():
-                pipe.hincrby(METRICS, reason, count)
-            replies = pipe.execute()
-        return [o.decode() for o in replies[0]]
+        args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
+                json.dumps(events, separators=(",", ":")),
+                json.dumps(_rejections(rejected), separators=(",", ":"))]
+        codes = self._record(keys=[PENDING, METRICS], args=args)
+        return [OUTCOMES[code] for code in codes.decode()]
 
     def flush(self) -> int:
         """Apply pending counters to the database exactly once; returns the events applied."""

@@ -6,7 +6,7 @@ the same candidate by the same visitor, and counts what it accepted, all atomica
 """
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app
 
@@ -22,8 +22,7 @@ FIELDS = {"type", "experiment_id", "candidate_id", "visitor", "event_id"}
 REQUIRED = ("type", "experiment_id", "candidate_id", "visitor")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: str  # "i" or "c"
     experiment_id: str
     candidate_id: str
@@ -75,6 +74,23 @@ def _batch(payload) -> list:
 
 
 def parse(item, snapshot: Snapshot) -> Event:
+    """The event, or Rejected with the reason (a fast path for the valid majority)."""
+    try:
+        kind, experiment = KINDS[item["type"]], snapshot.experiments[item["experiment_id"]]
+        candidate, visitor, event_id = item["candidate_id"], item["visitor"], item.get("event_id", "")
+        if (item.keys() <= FIELDS and experiment.status == ExperimentStatus.RUNNING
+                and candidate in experiment.arms and type(visitor) is str and VISITOR.match(visitor)
+                and type(event_id) is str and ((event_id == "" and "event_id" not in item)
+                                               or EVENT_ID.match(event_id))):
+            return Event(kind, experiment.id, candidate, visitor, event_id)
+    except (KeyError, TypeError):
+        pass
+    _explain(item, snapshot)
+    raise Rejected("invalid_event", "The event is not valid.")
+
+
+def _explain(item, snapshot: Snapshot) -> None:
+    """Raise Rejected with the first reason the event is not valid."""
     if not isinstance(item, dict):
         raise Rejected("invalid_event", "An event is a JSON object.")
     _check_fields(item)
@@ -85,8 +101,6 @@ def parse(item, snapshot: Snapshot) -> Event:
         raise Rejected(f"experiment_{experiment.status}", f"The experiment is {experiment.status}.")
     if item["candidate_id"] not in experiment.arms:
         raise Rejected("unknown_candidate", "The candidate is not an arm of this experiment.")
-    return Event(KINDS[item["type"]], experiment.id, item["candidate_id"], item["visitor"],
-                 item.get("event_id") or "")
 
 
 def _check_fields(item: dict) -> None:

@@ -6,18 +6,21 @@ background thread per process refreshes the snapshot every SERVING_REFRESH_SECON
 incrementally (rows changed since the last refresh, with an overlap for clock skew),
 and in full every FULL_REFRESH_SECONDS so nothing missed can linger.
 
-Sticky assignment is a hash, not a stored row: a visitor's point u = H(salt, visitor) in
-[0, 1) is fixed for the experiment, and arms own consecutive slices of [0, 1) sized by the
-current weights, in a fixed order. No per-visitor storage or lookup is needed on the hot
-path, every API process agrees, and when the weights move only the visitors whose point
-a slice boundary crosses switch arms (a share equal to how far the boundaries moved,
-small per recomputation). Events carry the candidate actually shown, so a switch never
-credits a click to the wrong headline. Once an experiment ends, everyone gets the winner.
+Sticky assignment is a hash, not a stored row: a visitor's point u = mix(H(visitor) xor
+salt) in [0, 2^64) is fixed for the experiment (H is BLAKE2b, computed once per request;
+mix is the splitmix64 finaliser, so points are independent across experiments), and arms
+own consecutive slices of that range sized by the current weights, in a fixed order.
+No per-visitor storage or lookup is needed on the hot path, every API process agrees,
+and when the weights move only the visitors whose point a slice boundary crosses switch
+arms (a share equal to how far the boundaries moved, small per recomputation). Events
+carry the candidate actually shown, so a switch never credits a click to the wrong
+headline. Once an experiment ends, everyone gets the winner.
 """
 
 import bisect
 import hashlib
 import itertools
+import json
 import logging
 import os
 import threading
@@ -45,39 +48,52 @@ FULL_REFRESH_SECONDS = 60
 CLOCK_SKEW = timedelta(seconds=10)
 
 
+MASK = 2 ** 64 - 1
+
+
+def visitor_hash(visitor: str) -> int:
+    """64 bits of the visitor id, computed once per request."""
+    return int.from_bytes(hashlib.blake2b(visitor.encode(), digest_size=8).digest(), "big")
+
+
+def _item(article_id: str, text: str, candidate_id: str | None, experiment_id: str | None) -> str:
+    """One article's entry of a serving response, encoded once per snapshot, not per request."""
+    return json.dumps({"article_id": article_id, "headline": text, "candidate_id": candidate_id,
+                       "experiment_id": experiment_id}, ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class LiveExperiment:
     id: str
     status: ExperimentStatus
     arms: tuple[str, ...]
     texts: tuple[str, ...]
-    bounds: tuple[float, ...]  # cumulative weights; the last is 1
-    salt: bytes
+    bounds: tuple[int, ...]  # cumulative weights scaled to 2**64; the last is 2**64
+    salt: int
     default_index: int
-
-    def arm_for(self, visitor: str) -> int:
-        digest = hashlib.blake2b(visitor.encode(), key=self.salt, digest_size=8).digest()
-        point = int.from_bytes(digest, "big") / 2 ** 64
-        return min(bisect.bisect_right(self.bounds, point), len(self.arms) - 1)
 
 
 @dataclass(frozen=True)
 class LiveArticle:
     id: str
-    headline: str
-    candidate_id: str | None
-    experiment: LiveExperiment | None
+    items: tuple[str, ...]  # encoded entries: one per arm while a test runs, else one
+    salt: int = 0
+    bounds: tuple[int, ...] = ()
 
-    def headline_for(self, visitor: str) -> tuple[str | None, str, str | None]:
-        """(candidate id, text, experiment id) this visitor sees."""
-        experiment = self.experiment
-        if experiment is None:
-            return self.candidate_id, self.headline, None
-        if experiment.status != ExperimentStatus.RUNNING:
-            index = experiment.default_index
-            return experiment.arms[index], experiment.texts[index], None
-        index = experiment.arm_for(visitor)
-        return experiment.arms[index], experiment.texts[index], experiment.id
+    def item_for(self, visitor: int) -> str:
+        """The encoded entry (headline, candidate, experiment) this visitor sees.
+
+        The visitor's point is their hash xor the salt through the splitmix64 finaliser (a
+        bijection that spreads every input bit); the arm is the slice the point falls in.
+        Inlined: this runs once per article per serving request.
+        """
+        items = self.items
+        if len(items) == 1:
+            return items[0]
+        point = visitor ^ self.salt
+        point = ((point ^ (point >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        point = ((point ^ (point >> 27)) * 0x94D049BB133111EB) & MASK
+        return items[bisect.bisect_right(self.bounds, point ^ (point >> 31))]
 
 
 @dataclass
@@ -123,11 +139,19 @@ def _articles(since: datetime | None, experiments: dict) -> dict[str, LiveArticl
 def _live(article: Article, experiment: LiveExperiment | None) -> LiveArticle | None:
     if article.live_revision is None or article.deleted_at is not None:
         return None
+    if experiment is not None and experiment.status == ExperimentStatus.RUNNING:
+        items = tuple(_item(article.id, text, arm, experiment.id)
+                      for arm, text in zip(experiment.arms, experiment.texts, strict=True))
+        return LiveArticle(article.id, items, experiment.salt, experiment.bounds)
+    if experiment is not None and experiment.status == ExperimentStatus.PAUSED:
+        index = experiment.default_index
+        item = _item(article.id, experiment.texts[index], experiment.arms[index], None)
+        return LiveArticle(article.id, (item,))
     canonical = db.session.get(HeadlineCandidate, article.canonical_headline_id) \
         if article.canonical_headline_id else None
-    headline = canonical.text if canonical else article.live_revision.headline
-    active = experiment if experiment and experiment.status in ACTIVE_STATUSES else None
-    return LiveArticle(article.id, headline, canonical.id if canonical else None, active)
+    if canonical is not None:
+        return LiveArticle(article.id, (_item(article.id, canonical.text, canonical.id, None),))
+    return LiveArticle(article.id, (_item(article.id, article.live_revision.headline, None, None),))
 
 
 def _experiments(article_ids: list[str], since: datetime | None) -> dict[str, LiveExperiment]:
@@ -146,12 +170,12 @@ def _experiments(article_ids: list[str], since: datetime | None) -> dict[str, Li
 def _live_experiment(experiment: Experiment) -> LiveExperiment:
     texts = dict(db.session.execute(select(HeadlineCandidate.id, HeadlineCandidate.text)
                                     .where(HeadlineCandidate.id.in_(experiment.arm_ids))).all())
-    bounds = list(itertools.accumulate(experiment.weights))
-    bounds[-1] = 1.0
+    bounds = [round(b * 2 ** 64) for b in itertools.accumulate(experiment.weights)]
+    bounds[-1] = 2 ** 64
     return LiveExperiment(
         experiment.id, experiment.status, tuple(experiment.arm_ids),
         tuple(texts.get(arm, "") for arm in experiment.arm_ids), tuple(bounds),
-        bytes.fromhex(experiment.salt), experiment.arm_ids.index(experiment.default_candidate_id),
+        int(experiment.salt[:16], 16), experiment.arm_ids.index(experiment.default_candidate_id),
     )
 
 

@@ -1,0 +1,227 @@
+"""Load on the public headline endpoints, against a bare Flask endpoint under the same gunicorn.
+
+    .venv/bin/python bench/experiment_load.py [--database-url postgresql+psycopg://...]
+        [--redis-url redis://127.0.0.1:6379/13] [--rounds 3] [--duration 10]
+        [--connections 32] [--workers 2]
+
+Needs wrk (Debian package ``wrk``), PostgreSQL and Redis. It creates a scratch database,
+20 live articles whose two headlines are under test and a site key, then runs side by
+side, alternating in each round so machine noise hits both alike:
+
+- serving: GET /v1/serve/headlines for a 20-article front page, a new visitor per request,
+  against the bare app's GET of the same JSON document;
+- events: POST /v1/events with 100-event batches (50 impressions and their 50 clicks,
+  new visitors per batch), against the bare app's POST that reads the body and returns a
+  constant report.
+
+Reported: medians over rounds of requests/s (events/s for the batches) and p99 latency at
+full load, the ratio to the bare endpoint, and p99 at half the peak rate (wrk paced by a
+per-connection delay). After the event runs the pending counters are flushed to
+PostgreSQL and the flushed counts are compared with the events the API accepted.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import redis
+from sqlalchemy import create_engine, func, make_url, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from bench.http_overhead import call, gunicorn, start  # noqa: E402
+
+OURS, BARE = 8611, 8612
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    redis.Redis.from_url(args.redis_url).flushdb()
+    with scratch_database(args.database_url) as url:
+        run(args, url)
+
+
+class scratch_database:
+    def __init__(self, server_url: str):
+        self.name = f"masthead_load_{uuid.uuid4().hex[:8]}"
+        self.admin = create_engine(make_url(server_url).set(database="postgres"),
+                                   isolation_level="AUTOCOMMIT")
+        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
+
+    def __enter__(self) -> str:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return self.url
+
+    def __exit__(self, *_exc) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
+
+
+def run(args, url: str) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="masthead-load-"))
+    env = {**os.environ, "MASTHEAD_INSTANCE_DIR": str(workdir), "LOG_LEVEL": "WARNING",
+           "CELERY_BROKER_URL": "memory://", "DATABASE_URL": url, "EVENTS_REDIS_URL": args.redis_url,
+           "FOUR_EYES_REQUIRED": "false", "PUBLIC_RATE_LIMIT_PER_MINUTE": str(10 ** 9)}
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    token = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "users", "create", "--role", "admin",
+                            "load@example.org"], cwd=ROOT, env=env, check=True, capture_output=True,
+                           text=True).stdout.split("API token (shown once): ")[1].strip()
+    ours = start(gunicorn("wsgi:app", OURS, args.workers), env, OURS)
+    try:
+        key, front_page = prepare(token)
+        documents = write_documents(workdir, key, front_page)
+        bare_env = {**env, "BENCH_BARE_DOCUMENT": str(documents["serve"]),
+                    "BENCH_BARE_POST_DOCUMENT": str(documents["report"]),
+                    "PYTHONPATH": str(ROOT / "bench")}
+        bare = start(gunicorn("bare_app:app", BARE, args.workers), bare_env, BARE)
+        try:
+            results = rounds(args, key, front_page)
+        finally:
+            bare.terminate()
+    finally:
+        ours.terminate()
+    report(args, results, check_flush(env))
+
+
+def prepare(token: str) -> tuple[str, list[dict]]:
+    """A site and 20 live articles, each with a running two-headline test."""
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    key = json.loads(call(OURS, "POST", "/v1/sites", auth, b'{"name": "load"}')[1])["key"]
+    articles = []
+    for n in range(20):
+        created = json.loads(call(OURS, "POST", "/v1/articles", auth, json.dumps({
+            "language": "ar", "headline": f"عنوان الخبر {n}", "body": "نص الخبر " * 50}).encode())[1])
+        url = f"/v1/articles/{created['id']}"
+        for headline in (f"عنوان الخبر {n}", f"عنوان بديل للخبر {n}"):
+            call(OURS, "POST", f"{url}/headlines", {**auth, "If-Match": "*"},
+                 json.dumps({"text": headline}).encode())
+        for action in ("submit", "approve", "publish"):
+            status, body, _ = call(OURS, "POST", f"{url}/transitions", {**auth, "If-Match": "*"},
+                                   json.dumps({"action": action}).encode())
+            assert status == 200, body
+        experiment = json.loads(call(OURS, "GET", f"{url}/experiment", auth)[1])["experiment"]
+        articles.append({"id": created["id"], "experiment": experiment["id"],
+                         "arms": experiment["arm_ids"]})
+    return key, articles
+
+
+def write_documents(workdir: Path, key: str, front_page: list[dict]) -> dict[str, Path]:
+    ids = ",".join(a["id"] for a in front_page)
+    served = call(OURS, "GET", f"/v1/serve/headlines?articles={ids}&visitor=probe&key={key}", {})[1]
+    assert len(json.loads(served)["items"]) == 20, served
+    report = json.dumps({"received": 100, "accepted": 100, "duplicates": 0, "rejected": []})
+    (workdir / "serve.json").write_bytes(served)
+    (workdir / "report.json").write_text(report)
+    os.environ.update({  # read by the wrk scripts
+        "MASTHEAD_LOAD_KEY": key, "MASTHEAD_LOAD_IDS": ids,
+        "MASTHEAD_LOAD_EXPERIMENTS": ";".join(",".join([a["experiment"], *a["arms"]]) for a in front_page),
+    })
+    return {"serve": workdir / "serve.json", "report": workdir / "report.json"}
+
+
+def wrk(port: int, script: str, path: str | None, args, delay_ms: float = 0.0,
+        connections: int | None = None) -> dict:
+    env = {**os.environ, "MASTHEAD_DELAY_MS": str(delay_ms), **({"MASTHEAD_PATH": path} if path else {})}
+    command = ["wrk", "-t2", f"-c{connections or args.connections}", f"-d{args.duration}s", "--latency",
+               "-s", str(WRK_DIR / script), f"http://127.0.0.1:{port}"]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert errors is None, output
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
+            "requests": int(re.search(r"(\d+) requests in", output).group(1))}
+
+
+def _ms(match) -> float:
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+CASES = {  # name: (port, wrk script, path override)
+    "serving (20-article front page)": (OURS, "serve.lua", None),
+    "bare Flask GET (same JSON)": (BARE, "serve.lua", "/doc"),
+    "events (100-event batches)": (OURS, "events.lua", None),
+    "bare Flask POST (same body)": (BARE, "events.lua", "/doc"),
+}
+
+
+def rounds(args, key: str, front_page: list[dict]) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {name: [] for name in CASES}
+    for _ in range(args.rounds):
+        for name, (port, script, path) in CASES.items():
+            results[name].append(wrk(port, script, path, args))
+    for name, (port, script, path) in CASES.items():  # latency at half the peak rate
+        peak = statistics.median(r["rps"] for r in results[name])
+        connections = 8
+        half = wrk(port, script, path, args, delay_ms=1000 * connections / (peak / 2),
+                   connections=connections)
+        results[name].append({**half, "half": True})
+    return results
+
+
+def check_flush(env: dict) -> dict:
+    """Flush the pending counters, then compare the database with what the API accepted."""
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "EVENTS_REDIS_URL", "MASTHEAD_INSTANCE_DIR",
+                                           "CELERY_BROKER_URL")})
+    from app import create_app
+    from app.extensions import db
+    from app.models import ExperimentCount
+    from app.services.event_stores import event_store
+
+    app = create_app()
+    with app.app_context():
+        store = event_store()
+        store.flush()
+        accepted = store.metrics().get("accepted", 0)
+        impressions, clicks = db.session.execute(select(
+            func.sum(ExperimentCount.impressions), func.sum(ExperimentCount.clicks))).one()
+        pending = store.pending()
+    return {"accepted": accepted, "flushed": (impressions or 0) + (clicks or 0), "pending": pending}
+
+
+def report(args, results: dict[str, list[dict]], flush: dict) -> None:
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[name] if not r.get("half"))
+
+    def half(name: str) -> dict:
+        return next(r for r in results[name] if r.get("half"))
+
+    print(f"gunicorn sync, {args.workers} workers; wrk -t2 -c{args.connections} -d{args.duration}s; "
+          f"{args.rounds} rounds, medians; half-rate runs: 8 connections paced to 50% of the peak")
+    print("| endpoint | req/s | items/s | p99 ms (full load) | vs bare | req/s at half rate "
+          "| p99 ms at half rate |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    pairs = {"serving (20-article front page)": ("bare Flask GET (same JSON)", 20),
+             "events (100-event batches)": ("bare Flask POST (same body)", 100)}
+    for name, (bare, per_request) in pairs.items():
+        for row, items in ((name, per_request), (bare, per_request)):
+            rps = median(row, "rps")
+            ratio = f"{rps / median(bare, 'rps'):.2f}" if row == name else "1.00"
+            print(f"| {row} | {rps:,.0f} | {rps * items:,.0f} | {median(row, 'p99'):.1f} | {ratio} "
+                  f"| {half(row)['rps']:,.0f} | {half(row)['p99']:.1f} |")
+    print(f"\nevents accepted by the API: {flush['accepted']:,}; flushed to PostgreSQL: "
+          f"{flush['flushed']:,}; still pending: {flush['pending']}; "
+          f"equal: {flush['accepted'] == flush['flushed']}")
+
+
+if __name__ == "__main__":
+    main()
