@@ -1,11 +1,13 @@
 """Headline experiments through the API: start on publish, serve, count, decide, promote."""
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 
 from app.models import utcnow
 from app.services import experiment_runs
+from app.services.event_stores import event_store
 from tests.experiment_helpers import live_seed_article, site_key
 from tests.workflow_helpers import transition
 
@@ -233,3 +235,16 @@ def test_event_metrics_count_outcomes(client, live, factory):
     assert metrics["store"] == "database"
     assert metrics["outcomes"]["click_without_impression"] >= 1
     assert metrics["outcomes"]["invalid_event"] >= 1
+
+
+def test_purge_forgets_old_event_ids_and_ended_tests_visitors(app, client, live):
+    article_id, candidates, editor, key, _writer = live
+    experiment_id = _serve(client, key, article_id, "v")["experiment_id"]
+    _events(client, key, [{"type": "impression", "experiment_id": experiment_id,
+                           "candidate_id": candidates[0], "visitor": "v", "event_id": "old"}])
+    client.post(f"/v1/articles/{article_id}/experiment/actions", json={"action": "stop"},
+                headers=editor)
+    with app.app_context():
+        store = event_store()
+        assert store.purge(utcnow()) == 0  # still inside the deduplication window
+        assert store.purge(utcnow() + timedelta(days=2)) == 2

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.ids import new_id
-from app.models import EventCounter, EventFlush, ExperimentExposure, SeenEvent, utcnow
+from app.models import EventCounter, EventFlush, Experiment, ExperimentExposure, SeenEvent, utcnow
 from app.services import experiment_counts
 from app.services.events import Event
 from app.services.uow import transaction, upsert
@@ -167,11 +167,15 @@ class DatabaseEventStore:
         return 0
 
     def purge(self, now: datetime) -> int:
-        """Forget event ids older than the deduplication window."""
+        """Forget event ids older than the deduplication window, and what visitors of tests
+        that ended before it were shown (no event for them is accepted any more)."""
         older_than = now - timedelta(hours=current_app.config["EVENT_DEDUP_HOURS"])
+        ended = select(Experiment.id).where(Experiment.ended_at < older_than)
         with transaction():
-            return db.session.execute(delete(SeenEvent).where(SeenEvent.received_at < older_than)
-                                      ).rowcount
+            ids = db.session.execute(delete(SeenEvent).where(SeenEvent.received_at < older_than))
+            shown = db.session.execute(delete(ExperimentExposure)
+                                       .where(ExperimentExposure.experiment_id.in_(ended)))
+            return ids.rowcount + shown.rowcount
 
 
 class RedisEventStore:
