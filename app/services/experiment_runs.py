@@ -23,9 +23,19 @@ log = logging.getLogger(__name__)
 def run_all(now: datetime) -> dict:
     """Flush pending events, then step every running experiment."""
     flushed = event_store().flush()
-    outcomes = [step(experiment_id, now) for experiment_id in experiments.running_ids()]
+    outcomes = [_step_or_log(experiment_id, now) for experiment_id in experiments.running_ids()]
     return {"flushed_events": flushed, "experiments": len(outcomes),
-            "concluded": sum(o != Outcome.RUNNING for o in outcomes)}
+            "concluded": sum(o not in (Outcome.RUNNING, None) for o in outcomes),
+            "failed": outcomes.count(None)}
+
+
+def _step_or_log(experiment_id: str, now: datetime) -> Outcome | None:
+    """One test's failure must not stop the others from being stepped."""
+    try:
+        return step(experiment_id, now)
+    except Exception:
+        log.exception("experiment %s could not be stepped", experiment_id)
+        return None
 
 
 def step(experiment_id: str, now: datetime) -> Outcome:

@@ -59,7 +59,7 @@ def visitor_hash(visitor: str) -> int:
 def _item(article_id: str, text: str, candidate_id: str | None, experiment_id: str | None) -> str:
     """One article's entry of a serving response, encoded once per snapshot, not per request."""
     return json.dumps({"article_id": article_id, "headline": text, "candidate_id": candidate_id,
-                       "experiment_id": experiment_id}, ensure_ascii=False)
+                       "experiment_id": experiment_id}, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
