@@ -57,9 +57,6 @@ class WindowLimiter:
                                   retry_after=60 - int(now % 60))
 
 
-_LIMITER = WindowLimiter()
-
-
 def _args(allowed: set[str]) -> dict:
     unknown = sorted(set(request.args) - allowed)
     if unknown:
@@ -74,7 +71,8 @@ def _authorised(args) -> serving.Snapshot:
     if key not in snapshot.sites:
         raise Unauthorized("Send a site's publishable key as ?key=pk_...; this one is unknown or "
                            "inactive.")
-    _LIMITER.hit((key, request.remote_addr), current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
+    limiter = current_app.extensions.setdefault("public_limiter", WindowLimiter())
+    limiter.hit((key, request.remote_addr), current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
     return snapshot
 
 
