@@ -57,12 +57,13 @@ class WindowLimiter:
                                   retry_after=60 - int(now % 60))
 
 
-def _args(allowed: set[str]) -> dict:
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
+def _args(allowed: set[str]):
+    args = request.args
+    if not args.keys() <= allowed:
         raise ValidationFailed("Unknown query parameters.", errors=[
-            {"location": "query", "field": f"/{name}", "message": "Unknown field."} for name in unknown])
-    return request.args
+            {"location": "query", "field": f"/{name}", "message": "Unknown field."}
+            for name in sorted(set(args) - allowed)])
+    return args
 
 
 def _authorised(args) -> serving.Snapshot:
