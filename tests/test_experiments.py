@@ -1,5 +1,6 @@
 """Headline experiments through the API: start on publish, serve, count, decide, promote."""
 
+import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -8,8 +9,8 @@ import pytest
 from app.api.public import WindowLimiter
 from app.models import utcnow
 from app.services import experiment_runs
-from app.services.event_stores import event_store
-from tests.experiment_helpers import live_seed_article, site_key
+from app.services.event_stores import RedisEventStore, event_store
+from tests.experiment_helpers import etag_headers, live_seed_article, site_key
 from tests.workflow_helpers import transition
 
 
@@ -264,3 +265,77 @@ def test_public_endpoints_are_rate_limited_per_site_and_address(app, client, liv
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert limited.content_type == "application/problem+json"
     assert client.post(f"/v1/events?key={key}", json={"events": []}).status_code == 429
+
+
+def test_live_texts_are_the_approved_ones_until_republished(app, client, live, factory):
+    article_id, candidates, editor, key, _writer = live
+    url = f"/v1/articles/{article_id}/headlines"
+    before = {_serve(client, key, article_id, f"v{n}")["headline"] for n in range(30)}
+    edited = client.patch(f"{url}/{candidates[1]}", json={"text": "عنوان معدل لم يراجع بعد"},
+                          headers=etag_headers(client, article_id, editor))
+    assert edited.status_code == 200  # a correction: the article goes back to review
+    after = {_serve(client, key, article_id, f"v{n}")["headline"] for n in range(30)}
+    assert after == before and "عنوان معدل لم يراجع بعد" not in after
+    again = client.post(f"/v1/articles/{article_id}/experiment", json={}, headers=editor)
+    assert again.status_code == 409  # not while a correction is in review
+    client.post(f"/v1/articles/{article_id}/experiment/winner", json={"candidate_id": candidates[1]},
+                headers=editor)
+    assert _serve(client, key, article_id, "v")["headline"] in before  # the approved text won
+    # Re-approved without the winner: the promotion no longer applies.
+    client.patch(f"{url}/{candidates[1]}", json={"status": "rejected"},
+                 headers=etag_headers(client, article_id, editor))
+    other = factory.login("editor")[1]
+    assert transition(client, article_id, editor, "submit").status_code == 200
+    assert transition(client, article_id, other, "approve").status_code == 200
+    assert transition(client, article_id, other, "publish").status_code == 200
+    article = client.get(f"/v1/articles/{article_id}", headers=editor).get_json()
+    assert article["canonical_headline_id"] is None
+    assert _serve(client, key, article_id, "v")["candidate_id"] is None
+
+
+def test_republishing_other_candidates_restarts_the_test(app, client, live, factory):
+    article_id, candidates, editor, _key, _writer = live
+    first = client.get(f"/v1/articles/{article_id}/experiment", headers=editor).get_json()["experiment"]
+    added = client.post(f"/v1/articles/{article_id}/headlines", json={"text": "عنوان ثالث"},
+                        headers=etag_headers(client, article_id, editor)).get_json()
+    other = factory.login("editor")[1]
+    assert transition(client, article_id, editor, "submit").status_code == 200
+    assert transition(client, article_id, other, "approve").status_code == 200
+    assert transition(client, article_id, other, "publish").status_code == 200
+    second = client.get(f"/v1/articles/{article_id}/experiment", headers=editor).get_json()["experiment"]
+    assert second["id"] != first["id"] and second["arm_ids"] == [*candidates, added["id"]]
+
+
+@pytest.mark.parametrize("visitor", ["v" * 128 + "\n", "v\n", "v" * 129])
+def test_visitor_ids_with_a_trailing_newline_or_too_long_are_refused(client, live, visitor):
+    article_id, candidates, _editor, key, _writer = live
+    experiment_id = _serve(client, key, article_id, "v")["experiment_id"]
+    report = _events(client, key, [{"type": "impression", "experiment_id": experiment_id,
+                                    "candidate_id": candidates[0], "visitor": visitor,
+                                    "event_id": "x" * 64 + "\n"}]).get_json()
+    assert [r["reason"] for r in report["rejected"]] == ["invalid_visitor"]
+    served = client.get("/v1/serve/headlines", query_string={
+        "articles": article_id, "visitor": visitor, "key": key})
+    assert served.status_code == 422
+
+
+def test_events_may_come_as_a_text_beacon(client, live):
+    article_id, candidates, _editor, key, _writer = live
+    experiment_id = _serve(client, key, article_id, "v")["experiment_id"]
+    body = json.dumps({"events": [{"type": "impression", "experiment_id": experiment_id,
+                                   "candidate_id": candidates[0], "visitor": "beacon"}]})
+    response = client.post(f"/v1/events?key={key}", data=body, content_type="text/plain;charset=UTF-8")
+    assert response.get_json()["accepted"] == 1
+    assert client.post(f"/v1/events?key={key}", data="not json",
+                       content_type="text/plain").status_code == 400
+
+
+def test_an_unreachable_redis_is_a_503_and_nothing_is_counted(app, client, live, monkeypatch):
+    article_id, candidates, _editor, key, _writer = live
+    with app.app_context():
+        monkeypatch.setitem(app.extensions, "event_store", RedisEventStore("redis://127.0.0.1:1/0"))
+    experiment_id = _serve(client, key, article_id, "v")["experiment_id"]
+    response = _events(client, key, [{"type": "impression", "experiment_id": experiment_id,
+                                      "candidate_id": candidates[0], "visitor": "v"}])
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.content_type == "application/problem+json"

@@ -20,6 +20,8 @@ from app.services.uow import transaction
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 # Endpoints that also take raw bodies (scraped pages are stored byte for byte).
 RAW_BODY_TYPES = {"imports.Imports": ("text/plain", "text/html", "application/xhtml+xml")}
+# Endpoints that also read a text/plain body as JSON (navigator.sendBeacon sends a string so).
+JSON_AS_TEXT = {"public.Events"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 class StrictParser(FlaskParser):
@@ -74,7 +76,8 @@ def check_json_body() -> None:
     if request.mimetype in RAW_BODY_TYPES.get(request.endpoint or "", ()):
         request.get_data(cache=True)  # enforces the size limit (413) before the view
         return
-    if not JSON_TYPES.match(request.mimetype or ""):
+    as_text = request.endpoint in JSON_AS_TEXT and request.mimetype == "text/plain"
+    if not as_text and not JSON_TYPES.match(request.mimetype or ""):
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.get_data(cache=True)
     try:

@@ -1,7 +1,8 @@
 """Public endpoints for frontends: which headline each visitor sees, and their events.
 
 Both are authenticated by a site's publishable key in the query string (so
-``navigator.sendBeacon``, which cannot set headers, can report events), rate limited per
+``navigator.sendBeacon``, which cannot set headers, can report events: events are also
+accepted as text/plain, the type a string beacon has), rate limited per
 key and client address, and answered from the process's in-memory serving snapshot:
 the hot path reads no database. Input is parsed by hand rather than by marshmallow: a
 front page asks for dozens of articles and a batch carries hundreds of events, and the
@@ -25,7 +26,7 @@ from app.services.event_stores import event_store
 
 blp = ApiBlueprint("public", __name__, url_prefix="/v1",
                    description="Public headline serving and event reporting (site key)")
-ARTICLE_IDS = re.compile(r"^[0-9A-Za-z]{1,26}(,[0-9A-Za-z]{1,26})*$")
+ARTICLE_IDS = re.compile(r"[0-9A-Za-z]{1,26}(,[0-9A-Za-z]{1,26})*\Z")
 SITE_KEY = [{"siteKey": []}]
 KEY_PARAM = {"in": "query", "name": "key", "required": True, "schema": {"type": "string"},
              "description": "The site's publishable key"}
@@ -33,9 +34,14 @@ SERVE_PARAMS = [
     {"in": "query", "name": "articles", "required": True, "schema": {"type": "string"},
      "description": "Comma-separated article ids (up to SERVING_MAX_ARTICLES)"},
     {"in": "query", "name": "visitor", "required": True,
-     "schema": {"type": "string", "pattern": events.VISITOR.pattern},
+     "schema": {"type": "string", "pattern": events.VISITOR_PATTERN},
      "description": "A stable, anonymous visitor id (e.g. from a first-party cookie)"},
 ]
+
+
+class SiteKeyRequired(Unauthorized):
+    def headers(self) -> dict | None:
+        return {"WWW-Authenticate": 'SiteKey realm="masthead", param="key"'}
 
 
 class WindowLimiter:
@@ -70,9 +76,10 @@ def _authorised(args) -> serving.Snapshot:
     snapshot = serving.cache().get()
     key = args.get("key", "")
     if key not in snapshot.sites:
-        raise Unauthorized("Send a site's publishable key as ?key=pk_...; this one is unknown or "
-                           "inactive.")
-    limiter = current_app.extensions.setdefault("public_limiter", WindowLimiter())
+        raise SiteKeyRequired("Send a site's publishable key as ?key=pk_...; this one is unknown "
+                              "or inactive.")
+    limiter = current_app.extensions.get("public_limiter") or \
+        current_app.extensions.setdefault("public_limiter", WindowLimiter())
     limiter.hit((key, request.remote_addr), current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
     return snapshot
 

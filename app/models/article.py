@@ -73,6 +73,7 @@ class Article(IdMixin, TimestampMixin, Base):
     live_headline_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The candidate a headline test promoted (or an editor picked): outlets show its text.
     canonical_headline_id: Mapped[str | None] = mapped_column(String(26))
+    canonical_headline_text: Mapped[str | None] = mapped_column(Text)  # as approved
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

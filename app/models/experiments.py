@@ -38,6 +38,8 @@ class Experiment(IdMixin, TimestampMixin, Base):
               postgresql_where=text("status <> 'concluded'"),
               sqlite_where=text("status <> 'concluded'")),
         Index("ix_experiments_status_updated_at", "status", "updated_at"),
+        Index("ix_experiments_updated_at", "updated_at"),  # the serving refresh's "changed since"
+        Index("ix_experiments_ended_at", "ended_at"),  # the purge of ended tests' visitors
     )
 
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
@@ -45,6 +47,8 @@ class Experiment(IdMixin, TimestampMixin, Base):
     allocation: Mapped[Allocation] = mapped_column(str_enum(Allocation))
     salt: Mapped[str] = mapped_column(String(32))  # hashed with the visitor id for stickiness
     arm_ids: Mapped[list[str]] = mapped_column(JSON)  # candidate ids, in a fixed order
+    # Their texts as approved when the test started: later edits go through review first.
+    arm_texts: Mapped[list[str]] = mapped_column(JSON)
     weights: Mapped[list[float]] = mapped_column(JSON)  # traffic share per arm
     default_candidate_id: Mapped[str] = mapped_column(String(26))
     min_impressions: Mapped[int]  # per arm, before any verdict
@@ -57,7 +61,8 @@ class Experiment(IdMixin, TimestampMixin, Base):
     # The engine's latest verdict; kept beside an editor's override.
     verdict: Mapped[dict] = mapped_column(JSON, default=dict)
     weights_updated_at: Mapped[datetime | None]
-    # [period start (ISO 8601), weights] per period: the intended split, for the SRM check.
+    # [period start (ISO 8601), mean weights, recomputations] per period: the split intended
+    # on average over the period, for the sample-ratio check.
     weight_history: Mapped[list] = mapped_column(JSON, default=list)
 
 

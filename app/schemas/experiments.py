@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.schemas.fields import PlainText
+from app.services.events import VISITOR_PATTERN
 
 MAX_IMPRESSIONS = 1_000_000_000
 
@@ -132,7 +133,7 @@ class EventSchema(Schema):
     type = fields.String(required=True, metadata={"enum": ["impression", "click"]})
     experiment_id = fields.String(required=True)
     candidate_id = fields.String(required=True)
-    visitor = fields.String(required=True, metadata={"pattern": "^[A-Za-z0-9._:~-]{1,128}$"})
+    visitor = fields.String(required=True, metadata={"pattern": VISITOR_PATTERN})
     event_id = fields.String(metadata={"description": "Optional; a repeat is counted once"})
 
 

@@ -12,7 +12,10 @@ everything else is counted. Both also count outcomes for metrics.
   experiment_counts and records the name in the same transaction, then deletes it. A
   crash at any point either leaves the batch to be applied later or finds it recorded:
   the database ends up with every accepted event exactly once. Run Redis with
-  ``appendonly yes`` (docker-compose.yml does) so accepted events survive a Redis restart.
+  ``appendonly yes`` and ``appendfsync always`` (as docker-compose.yml does) so a batch
+  answered 2xx is on disk, and as a single node (the script builds its keys, so it is
+  not Redis Cluster safe); cap its memory with ``maxmemory`` and ``noeviction`` so a flood
+  of visitors is refused (503) rather than evicting counters.
 """
 
 import json
@@ -23,6 +26,7 @@ import redis
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from app.errors import DomainError
 from app.extensions import db
 from app.ids import new_id
 from app.models import EventCounter, EventFlush, Experiment, ExperimentExposure, SeenEvent, utcnow
@@ -101,8 +105,11 @@ def event_store():
     return stores["event_store"]
 
 
-def _rejections(reasons: list[str]) -> Counter:
-    return Counter(reasons)
+class EventStoreUnavailable(DomainError):
+    status, slug, title = 503, "event-store-unavailable", "Event store unavailable"
+
+    def headers(self) -> dict | None:
+        return {"Retry-After": "5"}
 
 
 class DatabaseEventStore:
@@ -116,7 +123,7 @@ class DatabaseEventStore:
                 if outcome == "accepted":
                     counts[(event.experiment_id, event.candidate_id, period)][event.kind == "c"] += 1
             experiment_counts.add({key: tuple(value) for key, value in counts.items()})
-            self._count(Counter(outcomes) + _rejections(rejected))
+            self._count(Counter(outcomes) + Counter(rejected))
         return outcomes
 
     def _one(self, event: Event) -> str:
@@ -192,8 +199,12 @@ class RedisEventStore:
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
         args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
                 json.dumps(events, separators=(",", ":")),
-                json.dumps(_rejections(rejected), separators=(",", ":"))]
-        codes = self._record(keys=[PENDING, METRICS], args=args)
+                json.dumps(Counter(rejected), separators=(",", ":"))]
+        try:
+            codes = self._record(keys=[PENDING, METRICS], args=args)
+        except redis.RedisError as error:  # nothing was accepted: the client may resend all
+            raise EventStoreUnavailable("Events cannot be stored right now; send the batch "
+                                        "again shortly (event ids make that safe).") from error
         return [OUTCOMES[code] for code in codes.decode()]
 
     def flush(self) -> int:
@@ -209,11 +220,13 @@ class RedisEventStore:
         counts = _parse_pending(self.redis.hgetall(key))
         total = sum(i + c for i, c in counts.values())
         with transaction() as session:
-            if session.get(EventFlush, flush_id) is not None:
-                total = 0  # applied before a crash stopped the delete below
+            # Claim the batch: another flusher (or this one before a crash stopped the delete
+            # below) may have applied it; the primary key lets exactly one transaction in.
+            claim = upsert(EventFlush).values(id=flush_id, events=total, applied_at=utcnow())
+            if session.execute(claim.on_conflict_do_nothing().returning(EventFlush.id)).first() is None:
+                total = 0
             else:
                 experiment_counts.add(counts)
-                session.add(EventFlush(id=flush_id, events=total))
         self.redis.delete(key)  # only after the commit: a crash before this re-finds it recorded
         return total
 

@@ -15,8 +15,9 @@ from app.models import ExperimentStatus, utcnow
 from app.services import experiment_counts
 from app.services.serving import Snapshot
 
-VISITOR = re.compile(r"^[A-Za-z0-9._:~-]{1,128}$")
-EVENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+VISITOR_PATTERN = "^[A-Za-z0-9._:~-]{1,128}$"  # as documented in the OpenAPI document
+VISITOR = re.compile(r"[A-Za-z0-9._:~-]{1,128}\Z")  # with match(): anchored at both ends
+EVENT_ID = re.compile(r"[\x21-\x7e]{1,64}\Z")
 KINDS = {"impression": "i", "click": "c"}
 FIELDS = {"type", "experiment_id", "candidate_id", "visitor", "event_id"}
 REQUIRED = ("type", "experiment_id", "candidate_id", "visitor")
@@ -115,6 +116,7 @@ def _check_fields(item: dict) -> None:
         raise Rejected("invalid_type", "type must be \"impression\" or \"click\".")
     if not VISITOR.match(item["visitor"]):
         raise Rejected("invalid_visitor", "visitor: 1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
-    event_id = item.get("event_id")
-    if event_id is not None and not (isinstance(event_id, str) and EVENT_ID.match(event_id)):
+    event_id = item.get("event_id", "")
+    if not (isinstance(event_id, str) and ((event_id == "" and "event_id" not in item)
+                                           or EVENT_ID.match(event_id))):
         raise Rejected("invalid_event_id", "event_id: 1-64 visible ASCII characters.")

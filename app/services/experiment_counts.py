@@ -60,9 +60,15 @@ def _arm(row: ExperimentCount | None, arm_id: str) -> ArmCounts:
 
 
 def record_weights(experiment: Experiment, weights: list[float], now: datetime) -> None:
-    """Set the traffic split, remembering the split intended in each period."""
+    """Set the traffic split, keeping the mean split of each period (recomputations come at
+    a steady cadence, so the mean over them is the split intended over the period)."""
     start = period_start(now).isoformat()
-    history = [entry for entry in experiment.weight_history if entry[0] != start]
-    experiment.weights = weights
-    experiment.weight_history = [*history, [start, weights]]
+    history = experiment.weight_history
+    if history and history[-1][0] == start:
+        _, mean, count = history[-1]
+        mean = [(m * count + w) / (count + 1) for m, w in zip(mean, weights, strict=True)]
+        history = [*history[:-1], [start, mean, count + 1]]
+    else:
+        history = [*history, [start, weights, 1]]
+    experiment.weights, experiment.weight_history = weights, history
     experiment.weights_updated_at = now

@@ -3,8 +3,6 @@
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
-
 from app.experiments.stats import (
     ArmCounts,
     ctr_interval,
@@ -13,8 +11,7 @@ from app.experiments.stats import (
     probability_best,
     srm_pvalue,
 )
-from app.extensions import db
-from app.models import Experiment, HeadlineCandidate
+from app.models import Experiment
 from app.services import experiment_counts
 
 SRM_ALPHA = 0.001  # the usual threshold: a mismatch this unlikely means broken randomisation
@@ -23,8 +20,7 @@ SRM_ALPHA = 0.001  # the usual threshold: a mismatch this unlikely means broken 
 def results(experiment: Experiment) -> dict:
     rows = experiment_counts.rows(experiment)
     totals = _totals(experiment, rows)
-    texts = dict(db.session.execute(select(HeadlineCandidate.id, HeadlineCandidate.text)
-                                    .where(HeadlineCandidate.id.in_(experiment.arm_ids))).all())
+    texts = dict(zip(experiment.arm_ids, experiment.arm_texts, strict=True))
     p_best, loss = probability_best(totals), expected_loss(totals)
     arms = [_arm(experiment, arm, texts.get(arm.id, ""), p_best[i], loss[i])
             for i, arm in enumerate(totals)]
@@ -75,7 +71,7 @@ def _sample_ratio(experiment: Experiment, rows, totals: list[ArmCounts]) -> dict
 
 def _intended(experiment: Experiment, start: datetime) -> list[float]:
     weights = [1 / len(experiment.arm_ids)] * len(experiment.arm_ids)
-    for entry_start, entry_weights in experiment.weight_history:
+    for entry_start, entry_weights, _count in experiment.weight_history:
         if datetime.fromisoformat(entry_start) <= start:
             weights = entry_weights
     return weights

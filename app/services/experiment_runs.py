@@ -10,10 +10,12 @@ from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.experiments.engine import Outcome, Verdict, allocate, decide
+from app.extensions import db
 from app.models import Experiment, ExperimentOutcome, ExperimentStatus
-from app.services import experiment_counts, experiments
+from app.services import articles, experiment_counts, experiments
 from app.services.event_stores import event_store
 from app.services.uow import locked, transaction
 
@@ -40,8 +42,11 @@ def _step_or_log(experiment_id: str, now: datetime) -> Outcome | None:
 
 def step(experiment_id: str, now: datetime) -> Outcome:
     with transaction():
+        # The article first, then the experiment: the order editors' actions lock them in.
+        article_id = db.session.scalar(select(Experiment.article_id).where(Experiment.id == experiment_id))
+        articles.locked_for_system(article_id)
         experiment = locked(Experiment, experiment_id)
-        if experiment is None or experiment.status != ExperimentStatus.RUNNING:
+        if experiment.status != ExperimentStatus.RUNNING:
             return Outcome.RUNNING
         periods = experiment_counts.periods(experiment)
         policy = experiments.policy_for(experiment)

@@ -18,6 +18,7 @@ from app.models import (
     ACTIVE_STATUSES,
     Allocation,
     Article,
+    ArticleState,
     Experiment,
     ExperimentOutcome,
     ExperimentStatus,
@@ -60,6 +61,10 @@ def read_current(actor: User, article_id: str) -> Experiment:
 def start(actor: User, article_id: str, options: dict) -> Experiment:
     with transaction():
         article = articles.locked_for_write(actor, article_id, None, "experiment")
+        if article.is_live and article.state != ArticleState.PUBLISHED:
+            # A correction in review may have changed candidate texts since their approval.
+            raise Conflict("The article has a correction in review; start the test once it is "
+                           "published.", current_state=article.state)
         experiment = _create(article, actor, Allocation(options.get("allocation", "thompson")),
                              options.get("min_impressions"), options.get("max_impressions"))
     return experiment
@@ -70,15 +75,21 @@ def start_on_publish(article: Article) -> None:
     config = current_app.config
     if not config["EXPERIMENTS_AUTOSTART"] or len(article.live_headline_ids) < 2:
         return
-    if _active(article.id) is None:
-        _create(article, None, Allocation.THOMPSON, None, None)
+    active = _active(article.id)
+    if active is not None and active.arm_ids == article.live_headline_ids:
+        return  # a correction of the text: the same headlines stay under test
+    if active is not None:
+        _conclude(locked(Experiment, active.id), article, None, ExperimentOutcome.STOPPED, None,
+                  "the approved headlines changed")
+    _create(article, None, Allocation.THOMPSON, None, None)
 
 
 def stop_on_takedown(article: Article) -> None:
     """Unpublishing side effect: a test of copy that is no longer live ends without a winner."""
     experiment = _active(article.id)
     if experiment is not None:
-        _conclude(experiment, article, None, ExperimentOutcome.STOPPED, None, "article taken down")
+        _conclude(locked(Experiment, experiment.id), article, None, ExperimentOutcome.STOPPED, None,
+                  "article taken down")
 
 
 def control(actor: User, article_id: str, action: str) -> Experiment:
@@ -87,7 +98,7 @@ def control(actor: User, article_id: str, action: str) -> Experiment:
         article = articles.locked_for_write(actor, article_id, None, "experiment")
         experiment = _locked_active(article_id)
         if experiment.status not in statuses:
-            raise Conflict(f"A {experiment.status} experiment cannot be {action}ed.",
+            raise Conflict(f"Cannot {action} a {experiment.status} experiment.",
                            current_status=experiment.status)
         if after == ExperimentStatus.CONCLUDED:
             _conclude(experiment, article, actor, ExperimentOutcome.STOPPED, None, "stopped by editor")
@@ -132,7 +143,8 @@ def _create(article: Article, actor: User | None, allocation: Allocation,
     config = current_app.config
     experiment = Experiment(
         article_id=article.id, status=ExperimentStatus.RUNNING, allocation=allocation,
-        salt=secrets.token_hex(16), arm_ids=arms, weights=[1 / len(arms)] * len(arms),
+        salt=secrets.token_hex(16), arm_ids=arms, arm_texts=_texts(arms),
+        weights=[1 / len(arms)] * len(arms),
         default_candidate_id=_default_arm(article, arms), started_by_id=actor.id if actor else None,
         min_impressions=min_impressions or config["EXPERIMENT_MIN_IMPRESSIONS"],
         max_impressions=max_impressions or config["EXPERIMENT_MAX_IMPRESSIONS"] or None,
@@ -143,6 +155,12 @@ def _create(article: Article, actor: User | None, allocation: Allocation,
     audit.record(article, actor, "experiment_started", details={
         "experiment_id": experiment.id, "arms": arms, "allocation": allocation.value})
     return experiment
+
+
+def _texts(candidate_ids: list[str]) -> list[str]:
+    found = dict(db.session.execute(select(HeadlineCandidate.id, HeadlineCandidate.text)
+                                    .where(HeadlineCandidate.id.in_(candidate_ids))).all())
+    return [found[candidate_id] for candidate_id in candidate_ids]
 
 
 def _default_arm(article: Article, arms: list[str]) -> str:
@@ -167,13 +185,13 @@ def _conclude(experiment: Experiment, article: Article, actor: User | None,
 
 
 def _promote(article: Article, actor: User | None, experiment: Experiment, winner_id: str) -> None:
-    candidate = db.session.get(HeadlineCandidate, winner_id)
+    text = experiment.arm_texts[experiment.arm_ids.index(winner_id)]
     previous = article.canonical_headline_id
-    article.canonical_headline_id = winner_id
+    article.canonical_headline_id, article.canonical_headline_text = winner_id, text
     article.version += 1
     article.updated_at = utcnow()
     audit.record(article, actor, "headline_promoted", details={
-        "experiment_id": experiment.id, "candidate_id": winner_id, "text": candidate.text,
+        "experiment_id": experiment.id, "candidate_id": winner_id, "text": text,
         "previous_candidate_id": previous})
     publishing.notify_update(article, "headline", {"candidate_id": winner_id})
 
@@ -185,10 +203,12 @@ def _active(article_id: str) -> Experiment | None:
 
 
 def _locked_active(article_id: str) -> Experiment:
+    """The active experiment under a row lock, re-checked: it may have just concluded."""
     experiment = _active(article_id)
-    if experiment is None:
+    experiment = locked(Experiment, experiment.id) if experiment is not None else None
+    if experiment is None or experiment.status not in ACTIVE_STATUSES:
         raise Conflict("The article has no running or paused experiment.")
-    return locked(Experiment, experiment.id)
+    return experiment
 
 
 def running_ids() -> list[str]:

@@ -4,7 +4,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.errors import Conflict
-from app.models import Article
+from app.extensions import db
+from app.models import Article, HeadlineCandidate
 
 # Called inside the transaction of a change outlets must receive as an update of a live
 # article (kind "headline": a test's winner was promoted). The delivery outbox registers
@@ -19,12 +20,23 @@ def publish(article: Article, now: datetime, *, scheduled_for: datetime | None =
         raise Conflict("Only the approved revision can be published; approve the latest first.")
     article.live_revision_id = article.approved_revision_id
     article.live_headline_ids = list(article.approved_headline_ids)
+    _keep_canonical_headline_if_live(article)
     article.published_at = article.published_at or now
     article.last_published_at = now
     article.publish_at = None
     article.publish_lateness_seconds = (
         (now - scheduled_for).total_seconds() if scheduled_for else None
     )
+
+
+def _keep_canonical_headline_if_live(article: Article) -> None:
+    """A promoted headline survives a correction only if it is still approved (with its
+    text as approved now); otherwise the revision's headline is the headline again."""
+    if article.canonical_headline_id in article.live_headline_ids:
+        candidate = db.session.get(HeadlineCandidate, article.canonical_headline_id)
+        article.canonical_headline_text = candidate.text
+    else:
+        article.canonical_headline_id = article.canonical_headline_text = None
 
 
 def take_down(article: Article) -> None:

@@ -38,7 +38,6 @@ from app.models import (
     Article,
     Experiment,
     ExperimentStatus,
-    HeadlineCandidate,
     Site,
     utcnow,
 )
@@ -96,7 +95,7 @@ class LiveArticle:
         return items[bisect.bisect_right(self.bounds, point ^ (point >> 31))]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
     articles: dict[str, LiveArticle] = field(default_factory=dict)
     # Experiments events may name (active ones, and recently concluded ones for a clear reason).
@@ -113,27 +112,28 @@ def load(previous: Snapshot | None) -> Snapshot:
     since = None if full else previous.loaded_at - CLOCK_SKEW
     articles = {} if full else dict(previous.articles)
     experiments = {} if full else dict(previous.experiments)
-    for article_id, live in _articles(since, experiments).items():
+    changed, tests = _changed_articles(since)
+    experiments.update({test.id: test for test in tests.values()})
+    for article in changed:
+        live = _live(article, tests.get(article.id))
         if live is None:
-            articles.pop(article_id, None)
+            articles.pop(article.id, None)
         else:
-            articles[article_id] = live
+            articles[article.id] = live
     return Snapshot(articles, experiments, _sites(), started,
                     time.monotonic() if full else previous.full_at)
 
 
-def _articles(since: datetime | None, experiments: dict) -> dict[str, LiveArticle | None]:
-    """Live articles (changed since ``since``); None for ones that are no longer live."""
-    changed = select(Article).options(joinedload(Article.live_revision))
+def _changed_articles(since: datetime | None) -> tuple[list[Article], dict[str, LiveExperiment]]:
+    """Articles (live ones; or all changed since ``since``) and their latest experiments."""
+    query = select(Article).options(joinedload(Article.live_revision))
     if since is None:
-        changed = changed.where(Article.live_revision_id.is_not(None), Article.deleted_at.is_(None))
+        query = query.where(Article.live_revision_id.is_not(None), Article.deleted_at.is_(None))
     else:
         moved = select(Experiment.article_id).where(Experiment.updated_at >= since)
-        changed = changed.where((Article.updated_at >= since) | Article.id.in_(moved))
-    rows = list(db.session.scalars(changed))
-    running = _experiments([a.id for a in rows], since)
-    experiments.update({e.id: e for e in running.values()})
-    return {a.id: _live(a, running.get(a.id)) for a in rows}
+        query = query.where((Article.updated_at >= since) | Article.id.in_(moved))
+    changed = list(db.session.scalars(query))
+    return changed, _experiments([a.id for a in changed], since)
 
 
 def _live(article: Article, experiment: LiveExperiment | None) -> LiveArticle | None:
@@ -147,10 +147,9 @@ def _live(article: Article, experiment: LiveExperiment | None) -> LiveArticle | 
         index = experiment.default_index
         item = _item(article.id, experiment.texts[index], experiment.arms[index], None)
         return LiveArticle(article.id, (item,))
-    canonical = db.session.get(HeadlineCandidate, article.canonical_headline_id) \
-        if article.canonical_headline_id else None
-    if canonical is not None:
-        return LiveArticle(article.id, (_item(article.id, canonical.text, canonical.id, None),))
+    if article.canonical_headline_id is not None:  # a test's winner, with its approved text
+        return LiveArticle(article.id, (_item(article.id, article.canonical_headline_text,
+                                              article.canonical_headline_id, None),))
     return LiveArticle(article.id, (_item(article.id, article.live_revision.headline, None, None),))
 
 
@@ -162,19 +161,17 @@ def _experiments(article_ids: list[str], since: datetime | None) -> dict[str, Li
     if since is not None:
         query = query.where(Experiment.article_id.in_(article_ids))
     found = {}
-    for experiment in db.session.scalars(query.order_by(Experiment.started_at)):
+    for experiment in db.session.scalars(query.order_by(Experiment.started_at, Experiment.id)):
         found[experiment.article_id] = _live_experiment(experiment)
     return found
 
 
 def _live_experiment(experiment: Experiment) -> LiveExperiment:
-    texts = dict(db.session.execute(select(HeadlineCandidate.id, HeadlineCandidate.text)
-                                    .where(HeadlineCandidate.id.in_(experiment.arm_ids))).all())
     bounds = [round(b * 2 ** 64) for b in itertools.accumulate(experiment.weights)]
     bounds[-1] = 2 ** 64
     return LiveExperiment(
         experiment.id, experiment.status, tuple(experiment.arm_ids),
-        tuple(texts.get(arm, "") for arm in experiment.arm_ids), tuple(bounds),
+        tuple(experiment.arm_texts), tuple(bounds),
         int(experiment.salt[:16], 16), experiment.arm_ids.index(experiment.default_candidate_id),
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-29 05:19:55.543203
+Create Date: 2026-11-29 06:09:24.396827
 """
 
 from alembic import op
@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('allocation', sa.Enum('thompson', 'fixed', name='allocation', native_enum=False, length=16), nullable=False),
     sa.Column('salt', sa.String(length=32), nullable=False),
     sa.Column('arm_ids', sa.JSON(), nullable=False),
+    sa.Column('arm_texts', sa.JSON(), nullable=False),
     sa.Column('weights', sa.JSON(), nullable=False),
     sa.Column('default_candidate_id', sa.String(length=26), nullable=False),
     sa.Column('min_impressions', sa.Integer(), nullable=False),
@@ -85,7 +86,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('experiments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_experiments_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_experiments_ended_at', ['ended_at'], unique=False)
         batch_op.create_index('ix_experiments_status_updated_at', ['status', 'updated_at'], unique=False)
+        batch_op.create_index('ix_experiments_updated_at', ['updated_at'], unique=False)
         batch_op.create_index('uq_experiments_active_article', ['article_id'], unique=True, postgresql_where=sa.text("status <> 'concluded'"), sqlite_where=sa.text("status <> 'concluded'"))
 
     op.create_table('experiment_counts',
@@ -99,17 +102,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('canonical_headline_id', sa.String(length=26), nullable=True))
+        batch_op.add_column(sa.Column('canonical_headline_text', sa.Text(), nullable=True))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('canonical_headline_text')
         batch_op.drop_column('canonical_headline_id')
 
     op.drop_table('experiment_counts')
     with op.batch_alter_table('experiments', schema=None) as batch_op:
         batch_op.drop_index('uq_experiments_active_article', postgresql_where=sa.text("status <> 'concluded'"), sqlite_where=sa.text("status <> 'concluded'"))
+        batch_op.drop_index('ix_experiments_updated_at')
         batch_op.drop_index('ix_experiments_status_updated_at')
+        batch_op.drop_index('ix_experiments_ended_at')
         batch_op.drop_index(batch_op.f('ix_experiments_article_id'))
 
     op.drop_table('experiments')
