@@ -104,10 +104,10 @@ def configure_engine(options) -> None:
 
 def masthead(imps, clicks, progress, seed=0):
     arms = [ArmCounts(str(i), int(n), int(c)) for i, (n, c) in enumerate(zip(imps, clicks, strict=True))]
-    verdict = decide(arms, ENGINE)
+    verdict = decide([arms], ENGINE)
     if verdict.outcome == Outcome.WINNER:
         return None, int(verdict.winner_id)
-    return np.array(allocate(arms, ENGINE, seed=seed)), None
+    return np.array(allocate([arms], ENGINE, seed=seed)), None
 
 
 POLICIES = {

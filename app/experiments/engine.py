@@ -4,7 +4,13 @@ Allocation is top-two Thompson sampling: the leader is drawn from the posterior,
 half the time the traffic goes instead to the best of the other arms in the same draw,
 so exploration is spent on the two arms that can still win rather than spread as floors
 over clearly inferior ones; arms whose probability of being best falls below
-``drop_below`` (after the minimum sample) get no more traffic.
+``drop_below`` (after the minimum sample) get no more traffic. ``allocation="fixed"``
+splits traffic equally instead (same stopping rule).
+
+The input is the per-period history (``periods[k][i]``: arm i's counts in period k, the
+service's counting periods); this engine decides on the totals. Comparing arms within
+periods (so a CTR decaying over the article's life cannot favour the arm that got its
+traffic early) is the next step; the replay shows what that costs today.
 
 A winner is declared when the always-valid mSPRT p-value of the leader against the
 runner-up is below ``alpha`` (so continuous checking does not inflate false winners)
@@ -29,6 +35,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Policy:
+    allocation: str = "thompson"  # or "fixed": an equal split throughout
     alpha: float = 0.05
     max_relative_loss: float = 0.01
     min_impressions: int = 1000  # per arm, before any verdict
@@ -48,8 +55,17 @@ class Verdict:
     p_value: float | None = None
 
 
-def allocate(arms: list[ArmCounts], policy: Policy, seed: int = 0) -> list[float]:
+def totals(periods: list[list[ArmCounts]]) -> list[ArmCounts]:
+    """Each arm's counts summed over the periods (every period lists the arms in one order)."""
+    return [ArmCounts(arm.id, sum(p[i].impressions for p in periods), sum(p[i].clicks for p in periods))
+            for i, arm in enumerate(periods[0])]
+
+
+def allocate(periods: list[list[ArmCounts]], policy: Policy, seed: int = 0) -> list[float]:
     """Traffic weights per arm (they sum to 1)."""
+    arms = totals(periods)
+    if policy.allocation == "fixed":
+        return [1 / len(arms)] * len(arms)
     samples = posterior_draws(arms, policy.prior, policy.draws, seed)
     order = np.argsort(-samples, axis=1)
     leaders, challengers = order[:, 0], order[:, 1] if len(arms) > 1 else order[:, 0]
@@ -65,7 +81,8 @@ def allocate(arms: list[ArmCounts], policy: Policy, seed: int = 0) -> list[float
     return (weights / weights.sum()).tolist()
 
 
-def decide(arms: list[ArmCounts], policy: Policy) -> Verdict:
+def decide(periods: list[list[ArmCounts]], policy: Policy) -> Verdict:
+    arms = totals(periods)
     if len(arms) < 2:
         return Verdict(Outcome.NO_WINNER, None, "an experiment needs two arms")
     total = sum(a.impressions for a in arms)
