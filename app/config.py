@@ -52,6 +52,23 @@ def _experiment_config() -> dict:
     }
 
 
+def _publishing_config() -> dict:
+    """Delivery to outlets: webhook client, retries, leases, the circuit breaker, feeds."""
+    return {
+        "WEBHOOK_TIMEOUT_SECONDS": _float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "WEBHOOK_ALLOWED_NETWORKS": os.environ.get("WEBHOOK_ALLOWED_NETWORKS", ""),
+        "DELIVERY_MAX_ATTEMPTS": _int("DELIVERY_MAX_ATTEMPTS", 12),
+        "DELIVERY_BACKOFF_BASE_SECONDS": _float("DELIVERY_BACKOFF_BASE_SECONDS", 5.0),
+        "DELIVERY_BACKOFF_MAX_SECONDS": _float("DELIVERY_BACKOFF_MAX_SECONDS", 3600.0),
+        "DELIVERY_LEASE_SECONDS": _float("DELIVERY_LEASE_SECONDS", 60.0),
+        "DELIVERY_SWEEP_SECONDS": _float("DELIVERY_SWEEP_SECONDS", 10.0),
+        "DELIVERY_SWEEP_AGE_SECONDS": _float("DELIVERY_SWEEP_AGE_SECONDS", 30.0),
+        "OUTLET_BREAKER_FAILURES": _int("OUTLET_BREAKER_FAILURES", 5),
+        "OUTLET_BREAKER_COOLDOWN_SECONDS": _float("OUTLET_BREAKER_COOLDOWN_SECONDS", 60.0),
+        "FEED_MAX_ENTRIES": _int("FEED_MAX_ENTRIES", 50),
+    }
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from the environment."""
     instance = _instance_dir()
@@ -74,6 +91,7 @@ def load_config() -> dict:
         "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         **_experiment_config(),
+        **_publishing_config(),
         # flask-smorest / OpenAPI
         "API_TITLE": "Masthead",
         "API_VERSION": "1.0.0",

@@ -89,7 +89,8 @@ def _celery_settings(config: dict) -> dict:
         "task_always_eager": config["CELERY_ALWAYS_EAGER"],
         "broker_connection_retry_on_startup": True,
         "beat_schedule_filename": str(Path(config["INSTANCE_DIR"]) / "celerybeat-schedule"),
-        "include": ["tasks.system", "tasks.workflow", "tasks.cleanup", "tasks.experiments"],
+        "include": ["tasks.system", "tasks.workflow", "tasks.cleanup", "tasks.experiments",
+                    "tasks.publishing"],
         "beat_schedule": {
             "beat-heartbeat": {
                 "task": "masthead.system.beat_heartbeat",
@@ -106,6 +107,10 @@ def _celery_settings(config: dict) -> dict:
                 "schedule": float(config["EXPERIMENT_RECOMPUTE_SECONDS"]),
             },
             "purge-events": {"task": "masthead.experiments.purge_events", "schedule": 3600.0},
+            "deliveries-sweep": {
+                "task": "masthead.publishing.sweep",
+                "schedule": float(config["DELIVERY_SWEEP_SECONDS"]),
+            },
         },
     }
     if settings["broker_url"].startswith("filesystem://"):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiToken, Heartbeat
+from app.models import ApiToken, Delivery, DeliveryKind, DeliveryState, Heartbeat, Outlet, OutletKind
 from app.services import cleanup, sites
 from app.services import users as user_service
 from app.services.uow import transaction
@@ -16,7 +16,8 @@ from tests.experiment_helpers import force_live_experiment
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")
 ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>",
-          "/v1/serve/headlines", "/v1/events"}  # site key instead of a token
+          "/v1/serve/headlines", "/v1/events",  # site key instead of a token
+          "/v1/feeds/<outlet_id>"}  # published articles are public
 
 # (method, route) -> roles that pass the role check. Article routes act on the caller's own
 # article and token routes on the caller's own tokens, so "allowed" means a 2xx.
@@ -62,6 +63,16 @@ MATRIX = {
     ("GET", "/v1/sites"): ADMIN,
     ("POST", "/v1/sites"): ADMIN,
     ("DELETE", "/v1/sites/<site_id>"): ADMIN,
+    ("GET", "/v1/outlets"): EDITORS,
+    ("POST", "/v1/outlets"): ADMIN,
+    ("GET", "/v1/outlets/<outlet_id>"): EDITORS,
+    ("PATCH", "/v1/outlets/<outlet_id>"): ADMIN,
+    ("POST", "/v1/outlets/<outlet_id>/secret"): ADMIN,
+    ("GET", "/v1/outlets/<outlet_id>/health"): EDITORS,
+    ("GET", "/v1/deliveries"): EDITORS,
+    ("GET", "/v1/deliveries/<delivery_id>"): EDITORS,
+    ("POST", "/v1/deliveries/<delivery_id>/redeliver"): EDITORS,
+    ("POST", "/v1/deliveries/<delivery_id>/cancel"): EDITORS,
     ("POST", "/v1/system/heartbeats"): ADMIN,
     ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
     ("GET", "/v1/system/workers"): ADMIN,
@@ -84,6 +95,8 @@ BODIES = {
     ("POST", "/v1/articles/<article_id>/experiment/winner"): lambda c: {
         "candidate_id": c["candidates"][0]},
     ("POST", "/v1/sites"): lambda c: {"name": "Front page"},
+    ("POST", "/v1/outlets"): lambda c: {"name": f"Feed {c['n']}", "kind": "feed"},
+    ("PATCH", "/v1/outlets/<outlet_id>"): lambda c: {"enabled": False},
 }
 
 
@@ -124,13 +137,30 @@ def _concrete(method: str, route: str, user, factory, headers) -> tuple[str, dic
                               start=(method, route[-11:]) != ("POST", "/experiment"))
     with factory.app.app_context():
         site = sites.create_site("Matrix site")
+    outlet_id, delivery_id = _outlet_and_delivery(factory.app, article["id"], route.endswith("/cancel"))
     values = {"<user_id>": user.id, "<article_id>": article["id"], "<int:number>": "1",
               "<token_id>": token.id, "<heartbeat_id>": beat.id, "<comment_id>": comment["id"],
               "<import_id>": article["import_id"], "<candidate_id>": article["candidates"][0],
-              "<site_id>": site.id}
+              "<site_id>": site.id, "<outlet_id>": outlet_id, "<delivery_id>": delivery_id}
     for key, value in values.items():
         route = route.replace(key, value)
     return route + ("?from=1&to=1" if route.endswith("/diff") else ""), article
+
+
+def _outlet_and_delivery(app, article_id: str, pending: bool) -> tuple[str, str]:
+    """A webhook outlet (a public address literal: no DNS) with one delivery of the
+    article, pending (to cancel) or dead (to redeliver)."""
+    with app.app_context(), transaction() as session:
+        outlet = Outlet(name=f"Matrix outlet {article_id}", kind=OutletKind.WEBHOOK, format="ninjs",
+                        url="https://93.184.215.14/hook", secret="whsec_matrix_secret_0123",
+                        next_sequence=2)
+        session.add(outlet)
+        session.flush()
+        delivery = Delivery(outlet_id=outlet.id, article_id=article_id, kind=DeliveryKind.PUBLISH,
+                            sequence=1, document={"uri": f"urn:masthead:article:{article_id}"},
+                            state=DeliveryState.PENDING if pending else DeliveryState.DEAD)
+        session.add(delivery)
+    return outlet.id, delivery.id
 
 
 @pytest.mark.parametrize("role", sorted(ALL))

@@ -3,10 +3,13 @@
 from app.api import (
     articles,
     comments,
+    deliveries,
     experiments,
+    feeds,
     headlines,
     health,
     imports,
+    outlets,
     public,
     revisions,
     sites,
@@ -16,7 +19,8 @@ from app.api import (
 )
 
 BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, workflow.blp, comments.blp,
-              headlines.blp, experiments.blp, imports.blp, sites.blp, public.blp, system.blp)
+              headlines.blp, experiments.blp, imports.blp, sites.blp, public.blp, outlets.blp, deliveries.blp,
+              feeds.blp, system.blp)
 
 
 def register_blueprints(api) -> None:

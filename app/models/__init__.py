@@ -23,12 +23,23 @@ from app.models.experiments import (
 )
 from app.models.headlines import CandidateOrigin, CandidateStatus, HeadlineCandidate
 from app.models.imports import CleanupRun, RawInput, RunStatus, Source, SourceLine
+from app.models.publishing import (
+    FINAL_STATES,
+    Circuit,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryKind,
+    DeliveryState,
+    Outlet,
+    OutletKind,
+)
 from app.models.review import AuditEvent, Comment
 from app.models.system import Heartbeat, IdempotencyRecord
 from app.models.user import ApiToken, Role, User
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "FINAL_STATES",
     "REVISION_FIELDS",
     "Allocation",
     "ApiToken",
@@ -39,8 +50,13 @@ __all__ = [
     "Base",
     "CandidateOrigin",
     "CandidateStatus",
+    "Circuit",
     "CleanupRun",
     "Comment",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryKind",
+    "DeliveryState",
     "EventCounter",
     "EventFlush",
     "Experiment",
@@ -51,6 +67,8 @@ __all__ = [
     "HeadlineCandidate",
     "Heartbeat",
     "IdempotencyRecord",
+    "Outlet",
+    "OutletKind",
     "RawInput",
     "RevisionOrigin",
     "Role",

@@ -193,7 +193,7 @@ def _promote(article: Article, actor: User | None, experiment: Experiment, winne
     audit.record(article, actor, "headline_promoted", details={
         "experiment_id": experiment.id, "candidate_id": winner_id, "text": text,
         "previous_candidate_id": previous})
-    publishing.notify_update(article, "headline", {"candidate_id": winner_id})
+    publishing.notify_update(article)
 
 
 def _active(article_id: str) -> Experiment | None:

@@ -1,16 +1,11 @@
 """Moving the live revision: the one place that publishes and takes down."""
 
-from collections.abc import Callable
 from datetime import datetime
 
 from app.errors import Conflict
 from app.extensions import db
 from app.models import Article, HeadlineCandidate
-
-# Called inside the transaction of a change outlets must receive as an update of a live
-# article (kind "headline": a test's winner was promoted). The delivery outbox registers
-# here, so an update is queued atomically with the change that causes it.
-UPDATE_HOOKS: list[Callable[[Article, str, dict], None]] = []
+from app.services import outbox
 
 
 def publish(article: Article, now: datetime, *, scheduled_for: datetime | None = None) -> None:
@@ -27,6 +22,7 @@ def publish(article: Article, now: datetime, *, scheduled_for: datetime | None =
     article.publish_lateness_seconds = (
         (now - scheduled_for).total_seconds() if scheduled_for else None
     )
+    outbox.on_live_change(article)
 
 
 def _keep_canonical_headline_if_live(article: Article) -> None:
@@ -40,6 +36,7 @@ def _keep_canonical_headline_if_live(article: Article) -> None:
 
 
 def take_down(article: Article) -> None:
+    outbox.on_takedown(article)
     article.live_revision_id = None
     article.live_headline_ids = []
     article.publish_at = None
@@ -53,7 +50,6 @@ def check_embargo(article: Article, when: datetime) -> None:
         )
 
 
-def notify_update(article: Article, kind: str, details: dict) -> None:
-    if article.is_live:
-        for hook in UPDATE_HOOKS:
-            hook(article, kind, details)
+def notify_update(article: Article) -> None:
+    """A change of a live article outside review (a promoted headline) reaches outlets."""
+    outbox.on_live_change(article)
