@@ -20,8 +20,8 @@ class Feed(MethodView):
         """An outlet's Atom feed: each article's latest version, newest first"""
         outlet = feeds.feed_outlet(outlet_id)
         tag = feeds.version_tag(outlet)
-        headers = {"ETag": tag, "Cache-Control": "public, max-age=60"}
-        if tag in request.if_none_match:
+        headers = {"ETag": f'"{tag}"', "Cache-Control": "public, max-age=60"}
+        if request.if_none_match.contains(tag):
             return Response(status=304, headers=headers)
         feed_url = url_for("feeds.Feed", outlet_id=outlet.id, _external=True)
         document, media_type = feeds.render(outlet, feed_url, current_app.config["FEED_MAX_ENTRIES"])

@@ -85,11 +85,13 @@ def _claim(delivery_id: str) -> Claim | None:
 def _is_its_turn(delivery: Delivery, now: datetime) -> bool:
     if delivery.state != DeliveryState.PENDING or delivery.next_attempt_at > now:
         return False
-    return not db.session.scalar(select(_unfinished_predecessor(Delivery)))
+    return not db.session.scalar(select(_unfinished_predecessor(delivery)))
 
 
 def _unfinished_predecessor(delivery):
-    """EXISTS an earlier, unfinished version for the same outlet and article."""
+    """EXISTS an earlier, unfinished version for the same outlet and article.
+
+    ``delivery`` is a row (its values) or the Delivery entity (a correlated subquery)."""
     earlier = aliased(Delivery)
     return exists().where(earlier.outlet_id == delivery.outlet_id,
                           earlier.article_id == delivery.article_id,

@@ -17,7 +17,7 @@ def feed_outlet(outlet_id: str) -> Outlet:
 
 def version_tag(outlet: Outlet) -> str:
     """Changes whenever a delivery is added to the outlet: the feed's ETag."""
-    return f'"{outlet.id}-{outlet.next_sequence}"'
+    return f"{outlet.id}-{outlet.next_sequence}"
 
 
 def render(outlet: Outlet, feed_url: str, max_entries: int) -> tuple[bytes, str]:
