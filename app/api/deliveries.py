@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
-from app.api.http import LINK_HEADER, ApiBlueprint, next_link
+from app.api.http import IDEMPOTENCY_KEY_PARAM, LINK_HEADER, ApiBlueprint, idempotent, next_link
 from app.models import Role
 from app.schemas.publishing import (
     DeliveryDetailSchema,
@@ -45,9 +45,11 @@ class DeliveryById(MethodView):
 @blp.route("/<delivery_id>/redeliver")
 class Redeliver(MethodView):
     @login_required(*NEWSROOM)
+    @idempotent
     @blp.response(201, DeliverySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAM])
     def post(self, delivery_id):
         """Send a dead or delivered version again, as a new delivery"""
         return deliveries.redeliver(current_user(), delivery_id), 201

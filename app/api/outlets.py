@@ -46,6 +46,8 @@ class Outlets(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
         """Add an outlet; a webhook's signing secret is in this response only"""
+        # No Idempotency-Key replay here: it would store the secret with the response.
+        # Names are unique, so a retried create gets 409 rather than a second outlet.
         return present(outlets.create(current_user(), data), with_secret=True), 201
 
 
