@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryState, utcnow
-from app.services import delivery_runs
+from app.services import delivery_runs, scheduler
 from tests.experiment_helpers import etag_headers, live_seed_article
 from tests.receiver import Receiver
 from tests.workflow_helpers import transition
@@ -320,3 +320,32 @@ def test_disabled_feed_is_gone_and_unknown_feed_404(client, people):
     assert disabled.status_code == 200 and disabled.get_json()["enabled"] is False
     assert client.get(f"/v1/feeds/{feed['id']}").status_code == 404
     assert client.get("/v1/feeds/NOPE").status_code == 404
+
+
+def test_scheduled_publish_goes_through_the_outbox(app, client, people, receiver):
+    writer, editor, admin = people
+    add_webhook(client, admin, receiver)
+    article = client.post("/v1/articles", json={"language": "en", "headline": "Due soon", "body": "Text"},
+                          headers=writer).get_json()
+    transition(client, article, writer, "submit")
+    transition(client, article, editor, "approve")
+    when = (utcnow() + timedelta(seconds=1)).isoformat()
+    assert transition(client, article, editor, "schedule", publish_at=when).status_code == 200
+    assert deliveries(client, editor) == []  # nothing goes out before the article is live
+    time.sleep(1.1)
+    with app.app_context():
+        assert scheduler.publish_due(10) == [article["id"]]
+    assert send_pending(app) == ["delivered"]
+    assert receiver.processed[0].body["headlines"][0]["value"] == "Due soon"
+
+
+def test_a_refused_publish_creates_no_delivery(app, client, people, receiver):
+    writer, editor, admin = people
+    add_webhook(client, admin, receiver)
+    article = client.post("/v1/articles", json={"language": "en", "headline": "Embargoed", "body": "Text",
+                                                "embargo_until": (utcnow() + timedelta(hours=1)).isoformat()},
+                          headers=writer).get_json()
+    transition(client, article, writer, "submit")
+    transition(client, article, editor, "approve")
+    assert transition(client, article, editor, "publish").status_code == 409
+    assert deliveries(client, editor) == []
