@@ -6,6 +6,7 @@ import types
 from flask import Flask
 
 from app.api import register_blueprints
+from app.api.browser import init_browser_policy
 from app.api.http import check_json_body, check_url
 from app.cli import register_cli
 from app.config import load_config
@@ -61,6 +62,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(check_url)
     app.before_request(check_json_body)
+    init_browser_policy(app)
     app.extensions["serving"] = ServingCache(app)
     init_celery(app)
     register_cli(app)

@@ -90,6 +90,8 @@ def load_config() -> dict:
         "HEARTBEAT_RETENTION_HOURS": _int("HEARTBEAT_RETENTION_HOURS", 24),
         "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", ""),
+        "PUBLIC_CORS_ORIGINS": os.environ.get("PUBLIC_CORS_ORIGINS", "*"),
         **_experiment_config(),
         **_publishing_config(),
         # flask-smorest / OpenAPI
