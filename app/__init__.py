@@ -1,10 +1,10 @@
 """Masthead: the editorial workflow API. ``create_app`` is the only way in."""
 
-import logging
 import types
 
 from flask import Flask
 
+from app import logs
 from app.api import register_blueprints
 from app.api.browser import init_browser_policy
 from app.api.http import check_json_body, check_url
@@ -51,8 +51,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app = MastheadFlask(__name__)
     app.config.update(load_config())
     app.config.update(config_override or {})
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(app.config["LOG_LEVEL"])
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Arabic stays readable UTF-8, not \uXXXX escapes
     app.config["API_SPEC_OPTIONS"] = SECURITY
@@ -60,6 +59,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.extensions["api"] = init_api(app)
     register_blueprints(app.extensions["api"])
     register_error_handlers(app)
+    logs.init_request_ids(app)
     app.before_request(check_url)
     app.before_request(check_json_body)
     init_browser_policy(app)

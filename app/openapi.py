@@ -45,7 +45,7 @@ class CommonResponsesPlugin(BasePlugin):
                 codes += [401, 403]
             if "requestBody" in operation:
                 codes += [400, 413, 415, 422]
-            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            if any(p.get("in") in ("query", "header") for p in operation.get("parameters", [])):
                 codes.append(422)
             for code in codes:
                 responses.setdefault(str(code), http.HTTPStatus(code).name)

@@ -27,14 +27,18 @@ def stack(request, tmp_path):
 def test_worker_answers_heartbeat_and_beat_ticks(stack):
     client = stack.app.test_client()
     _admin, headers = Factory(stack.app, client).login("admin")
-    queued = client.post("/v1/system/heartbeats", headers=headers)
+    queued = client.post("/v1/system/heartbeats", headers={**headers, "X-Request-ID": "trace-hb-1"})
     assert queued.status_code == 202, queued.get_json()
+    assert queued.headers["X-Request-ID"] == "trace-hb-1"
     location = queued.headers["Location"]
     assert queued.get_json()["status"] == "pending"
 
     done = stack.wait_for(lambda: (r := client.get(location, headers=headers).get_json())
                           ["status"] == "completed" and r, 60)
     assert done["worker"] and done["completed_at"] >= done["requested_at"]
+    task_lines = [line for line in _json_lines(stack.logs / "worker.log")
+                  if line.get("request_id") == "trace-hb-1"]
+    assert {line.get("task") for line in task_lines} >= {"masthead.system.complete_heartbeat"}
 
     workers = stack.wait_for(lambda: (w := client.get("/v1/system/workers", headers=headers)
                                       .get_json())["last_beat"] and w, 60)
@@ -63,3 +67,9 @@ def test_import_is_cleaned_by_the_worker(stack):
     assert result["body_paragraphs"] == expected["body_paragraphs"]
     assert [c["text"] for c in result["headline_candidates"]] == expected["headline_candidates"]
     assert [{"line": r["line"], "reason": r["reason"]} for r in result["removed"]] == expected["removed"]
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The worker's log: every line is one JSON object (structured logs)."""
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in lines if line.startswith("{")]
