@@ -36,6 +36,7 @@ from app.services import outbox
 from app.services.uow import locked, transaction
 
 log = logging.getLogger(__name__)
+SUCCESS_STAMP_SECONDS = 1.0  # an outlet's last_success_at is exact to this
 RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "idempotency-key",
                               "user-agent", "transfer-encoding", "connection"})
 
@@ -137,7 +138,7 @@ def _record(claim: Claim, result: webhook.Result) -> str:
     with transaction() as session:
         now = utcnow()
         delivery = session.get(Delivery, claim.delivery_id)
-        outlet = locked(Outlet, delivery.outlet_id)
+        outlet = _outlet_to_update(delivery.outlet_id, result, now)
         delivery = locked(Delivery, claim.delivery_id)
         outcome = _outcome(delivery, result)
         session.add(DeliveryAttempt(
@@ -152,6 +153,19 @@ def _record(claim: Claim, result: webhook.Result) -> str:
     _log_attempt(claim, result, outcome)
     _queue_follow_ups(delivery, outcome, was_probe)
     return outcome
+
+
+def _outlet_to_update(outlet_id: str, result: webhook.Result, now: datetime) -> Outlet:
+    """The outlet, row-locked if this result changes its health. A success on a healthy
+    outlet whose last success was stamped within the second changes nothing, so concurrent
+    deliveries to one outlet do not queue on its row."""
+    outlet = db.session.get(Outlet, outlet_id, populate_existing=True)
+    healthy = outlet.circuit == Circuit.CLOSED and outlet.consecutive_failures == 0
+    fresh = outlet.last_success_at is not None and \
+        (now - outlet.last_success_at).total_seconds() < SUCCESS_STAMP_SECONDS
+    if result.delivered and healthy and fresh:
+        return outlet
+    return locked(Outlet, outlet_id)
 
 
 def _outcome(delivery: Delivery, result: webhook.Result) -> str:
@@ -192,9 +206,14 @@ def retry_delay(attempts: int, result: webhook.Result) -> float:
 
 
 def _close_circuit(outlet: Outlet, now: datetime) -> None:
-    outlet.circuit, outlet.circuit_retry_at = Circuit.CLOSED, None
-    outlet.consecutive_failures = 0
-    outlet.last_success_at = now
+    """Unchanged values are not written (the ORM skips them), so this is free when the
+    outlet is healthy and its last success recent."""
+    if outlet.circuit != Circuit.CLOSED or outlet.consecutive_failures:
+        outlet.circuit, outlet.circuit_retry_at = Circuit.CLOSED, None
+        outlet.consecutive_failures = 0
+    if outlet.last_success_at is None or \
+            (now - outlet.last_success_at).total_seconds() >= SUCCESS_STAMP_SECONDS:
+        outlet.last_success_at = now
 
 
 def _count_failure(outlet: Outlet, now: datetime) -> None:
