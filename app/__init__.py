@@ -8,6 +8,7 @@ from app import logs
 from app.api import register_blueprints
 from app.api.browser import init_browser_policy
 from app.api.http import check_json_body, check_url
+from app.api.limits import init_limits
 from app.cli import register_cli
 from app.config import load_config
 from app.errors import register_error_handlers
@@ -63,6 +64,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.before_request(check_url)
     app.before_request(check_json_body)
     init_browser_policy(app)
+    app.extensions["limiter"] = init_limits(app)
     app.extensions["serving"] = ServingCache(app)
     init_celery(app)
     register_cli(app)

@@ -3,7 +3,7 @@
 Both are authenticated by a site's publishable key in the query string (so
 ``navigator.sendBeacon``, which cannot set headers, can report events: events are also
 accepted as text/plain, the type a string beacon has), rate limited per
-key and client address, and answered from the process's in-memory serving snapshot:
+key and client address (app/api/limits.py), and answered from the process's in-memory serving snapshot:
 the hot path reads no database. Input is parsed by hand rather than by marshmallow: a
 front page asks for dozens of articles and a batch carries hundreds of events, and the
 schemas below still document both in the OpenAPI document.
@@ -11,15 +11,12 @@ schemas below still document both in the OpenAPI document.
 
 import json
 import re
-import threading
-import time
-from collections import Counter
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from app.api.http import ApiBlueprint
-from app.errors import TooManyRequests, Unauthorized, ValidationFailed
+from app.errors import Unauthorized, ValidationFailed
 from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
 from app.services import events, serving
 from app.services.event_stores import event_store
@@ -44,25 +41,6 @@ class SiteKeyRequired(Unauthorized):
         return {"WWW-Authenticate": 'SiteKey realm="masthead", param="key"'}
 
 
-class WindowLimiter:
-    """Requests per minute per key, in this process (fixed one-minute windows)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._window, self._hits = 0, Counter()
-
-    def hit(self, key: tuple, limit: int) -> None:
-        now = time.time()
-        with self._lock:
-            if int(now // 60) != self._window:
-                self._window, self._hits = int(now // 60), Counter()
-            self._hits[key] += 1
-            over = self._hits[key] > limit
-        if over:
-            raise TooManyRequests(f"More than {limit} requests a minute for this site and address.",
-                                  retry_after=60 - int(now % 60))
-
-
 def _args(allowed: set[str]):
     args = request.args
     if not args.keys() <= allowed:
@@ -78,9 +56,6 @@ def _authorised(args) -> serving.Snapshot:
     if key not in snapshot.sites:
         raise SiteKeyRequired("Send a site's publishable key as ?key=pk_...; this one is unknown "
                               "or inactive.")
-    limiter = current_app.extensions.get("public_limiter") or \
-        current_app.extensions.setdefault("public_limiter", WindowLimiter())
-    limiter.hit((key, request.remote_addr), current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
     return snapshot
 
 
