@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Every API and worker process writes its metrics here; /metrics adds them up.
+METRICS_DIR := instance/prometheus
 
 .PHONY: run test lint openapi openapi-check bench clean
 
@@ -20,7 +22,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi users ensure-admin
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile start
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/$(METRICS_DIR) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/honcho -f Procfile start
 
 test: $(STAMP)
 	$(BIN)/ruff check .

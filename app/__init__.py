@@ -4,11 +4,12 @@ import types
 
 from flask import Flask
 
-from app import logs
+from app import logs, metrics
 from app.api import register_blueprints
 from app.api.browser import init_browser_policy
 from app.api.http import check_json_body, check_url
 from app.api.limits import init_limits
+from app.api.metrics import blp as metrics_blueprint
 from app.cli import register_cli
 from app.config import load_config
 from app.errors import register_error_handlers
@@ -61,10 +62,12 @@ def create_app(config_override: dict | None = None) -> Flask:
     register_blueprints(app.extensions["api"])
     register_error_handlers(app)
     logs.init_request_ids(app)
+    metrics.init_request_metrics(app)
     app.before_request(check_url)
     app.before_request(check_json_body)
     init_browser_policy(app)
     app.extensions["limiter"] = init_limits(app)
+    app.register_blueprint(metrics_blueprint)
     app.extensions["serving"] = ServingCache(app)
     init_celery(app)
     register_cli(app)

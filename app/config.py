@@ -91,6 +91,7 @@ def load_config() -> dict:
         "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", ""),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL", "memory://"),
         "EDITORIAL_RATE_LIMIT_PER_MINUTE": _int("EDITORIAL_RATE_LIMIT_PER_MINUTE", 1200),
         "PUBLIC_CORS_ORIGINS": os.environ.get("PUBLIC_CORS_ORIGINS", "*"),

@@ -73,6 +73,7 @@ MATRIX = {
     ("GET", "/v1/deliveries/<delivery_id>"): EDITORS,
     ("POST", "/v1/deliveries/<delivery_id>/redeliver"): EDITORS,
     ("POST", "/v1/deliveries/<delivery_id>/cancel"): EDITORS,
+    ("GET", "/metrics"): ADMIN,
     ("POST", "/v1/system/heartbeats"): ADMIN,
     ("GET", "/v1/system/heartbeats/<heartbeat_id>"): ADMIN,
     ("GET", "/v1/system/workers"): ADMIN,

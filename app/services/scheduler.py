@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import or_, select
 
+from app.metrics import SCHEDULER_LATENESS
 from app.models import Article, ArticleState, utcnow
 from app.services import audit, experiments, publishing
 from app.services.uow import transaction
@@ -57,4 +58,5 @@ def _publish_next_due() -> str | None:
         experiments.start_on_publish(article)
     log.info("scheduled publish article=%s lateness_seconds=%.3f", article.id,
              article.publish_lateness_seconds)
+    SCHEDULER_LATENESS.observe(article.publish_lateness_seconds)
     return article.id
