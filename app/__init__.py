@@ -5,7 +5,7 @@ import types
 from flask import Flask
 
 from app import logs, metrics
-from app.api import register_blueprints
+from app.api import docs, register_blueprints
 from app.api.browser import init_browser_policy
 from app.api.http import check_json_body, check_url
 from app.api.limits import init_limits
@@ -68,6 +68,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     init_browser_policy(app)
     app.extensions["limiter"] = init_limits(app)
     app.register_blueprint(metrics_blueprint)
+    app.register_blueprint(docs.blp)
     app.extensions["serving"] = ServingCache(app)
     init_celery(app)
     register_cli(app)

@@ -17,7 +17,8 @@ SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt"
 ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>",
           "/v1/serve/headlines", "/v1/events",  # site key instead of a token
-          "/v1/feeds/<outlet_id>"}  # published articles are public
+          "/v1/feeds/<outlet_id>",  # published articles are public
+          "/docs", "/docs/init.js", "/docs/assets/<name>"}  # the reference page
 
 # (method, route) -> roles that pass the role check. Article routes act on the caller's own
 # article and token routes on the caller's own tokens, so "allowed" means a 2xx.

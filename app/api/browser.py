@@ -10,10 +10,13 @@ default: they carry a publishable key, never a cookie). Credentials are never al
 from flask import Flask, request
 from flask_cors import CORS
 
+from app.api import docs
+
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # The chart labels headlines with an inline style (bidi isolation); it runs no script.
 CSP_BY_ENDPOINT = {
     "experiments.ExperimentChart": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "docs.page": docs.CSP,
 }
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
