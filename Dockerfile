@@ -7,7 +7,7 @@ COPY tasks ./tasks
 RUN pip install --no-cache-dir .
 COPY wsgi.py alembic.ini ./
 COPY migrations ./migrations
-RUN useradd --system masthead && mkdir -p instance && chown masthead instance
+RUN useradd --system masthead && mkdir -p instance/prometheus && chown -R masthead instance
 USER masthead
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "wsgi:app"]

@@ -38,15 +38,30 @@ def _check_gunicorn(argv: list[str]) -> None:
 def _check_celery(argv: list[str]) -> None:
     target = argv[argv.index("-A") + 1]
     assert importlib.util.find_spec(target) is not None, target
-    assert argv[argv.index("-A") + 2] in {"worker", "beat", "inspect", "flower"}
+    subcommand = argv[argv.index("-A") + 2]
+    assert subcommand in {"worker", "beat", "inspect", "flower"}
+    if subcommand == "flower":  # a Celery plug-in: it must be installed with the project
+        assert importlib.util.find_spec("flower") is not None
 
 
 CHECKS = {"flask": _check_flask, "gunicorn": _check_gunicorn, "celery": _check_celery}
 
 
 def test_expected_services_present():
-    assert {"postgres", "redis", "api", "worker", "beat", "migrate"} <= set(SERVICES)
-    assert set(OURS) >= {"api", "worker", "beat", "migrate"}
+    assert {"postgres", "redis", "api", "worker", "beat", "migrate", "flower", "prometheus"} <= set(SERVICES)
+    assert set(OURS) >= {"api", "worker", "beat", "migrate", "flower"}
+
+
+def test_prometheus_scrapes_the_api_with_the_metrics_token():
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics" and job["static_configs"][0]["targets"] == ["api:8000"]
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+    assert "metrics_token" in SERVICES["prometheus"]["secrets"]
+    mounted = {volume.split(":")[0] for volume in SERVICES["prometheus"]["volumes"]}
+    assert "./deploy/prometheus.yml" in mounted
+    app = create_app({"DATABASE_URL": "sqlite://", "CELERY_BROKER_URL": "memory://"})
+    assert "/metrics" in {rule.rule for rule in app.url_map.iter_rules()}
 
 
 @pytest.mark.parametrize("name", OURS)
@@ -58,7 +73,7 @@ def test_service_command_exists(name):
 @pytest.mark.parametrize("name", [n for n in SERVICES if n != "migrate"])
 def test_long_running_services_have_health_checks(name):
     test = SERVICES[name]["healthcheck"]["test"]
-    assert test[0] == "CMD" and test[1] in {"pg_isready", "redis-cli", "python", "celery"}
+    assert test[0] == "CMD" and test[1] in {"pg_isready", "redis-cli", "python", "celery", "wget"}
 
 
 def test_procfile_and_dockerfile_use_the_same_entry_points():
