@@ -44,6 +44,7 @@ def _experiment_config() -> dict:
         "EXPERIMENT_RECOMPUTE_SECONDS": _int("EXPERIMENT_RECOMPUTE_SECONDS", 15),
         "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", ""),
         "EVENT_BATCH_MAX": _int("EVENT_BATCH_MAX", 500),
+        "EVENTS_MAX_BYTES": _int("EVENTS_MAX_BYTES", 256 * 1024),
         "EVENT_DEDUP_HOURS": _int("EVENT_DEDUP_HOURS", 24),
         "SERVING_REFRESH_SECONDS": _float("SERVING_REFRESH_SECONDS", 2.0),
         "SERVING_MAX_ARTICLES": _int("SERVING_MAX_ARTICLES", 100),

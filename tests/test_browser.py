@@ -58,3 +58,13 @@ def test_configured_origins(desk_app):
     assert read.status_code == 401  # CORS lets the browser read the answer, not skip auth
     assert "ETag" in read.headers["Access-Control-Expose-Headers"]
     assert "Origin" in read.headers["Vary"]  # caches keep one answer per origin
+
+
+def test_body_limits_per_route(client, monkeypatch, app):
+    """An event batch has its own (smaller) limit; other JSON bodies the general one."""
+    monkeypatch.setitem(app.config, "EVENTS_MAX_BYTES", 1000)
+    big = b'{"events": [' + b",".join([b'{"type": "impression"}'] * 100) + b"]}"
+    refused = client.post("/v1/events?key=pk_x", data=big, content_type="application/json")
+    assert refused.status_code == 413 and refused.content_type == "application/problem+json"
+    elsewhere = client.post("/v1/articles", data=big, content_type="application/json")
+    assert elsewhere.status_code == 401  # under MAX_BODY_BYTES: it reaches authentication

@@ -20,6 +20,8 @@ from app.services.uow import transaction
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 # Endpoints that also take raw bodies (scraped pages are stored byte for byte).
 RAW_BODY_TYPES = {"imports.Imports": ("text/plain", "text/html", "application/xhtml+xml")}
+# Endpoints whose bodies may be larger or must be smaller than MAX_BODY_BYTES (setting names).
+BODY_LIMITS = {"imports.Imports": "IMPORT_MAX_BYTES", "public.Events": "EVENTS_MAX_BYTES"}
 # Endpoints that also read a text/plain body as JSON (navigator.sendBeacon sends a string so).
 JSON_AS_TEXT = {"public.Events"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -71,8 +73,8 @@ def check_json_body() -> None:
     """Reject bodies that are not UTF-8 JSON before any view sees them (before_request)."""
     if request.method not in ("POST", "PUT", "PATCH") or not _has_body():
         return
-    if request.endpoint in RAW_BODY_TYPES:  # whole scraped pages: their own size limit
-        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+    if request.endpoint in BODY_LIMITS:  # whole scraped pages, event batches: their own limits
+        request.max_content_length = current_app.config[BODY_LIMITS[request.endpoint]]
     if request.mimetype in RAW_BODY_TYPES.get(request.endpoint or "", ()):
         request.get_data(cache=True)  # enforces the size limit (413) before the view
         return
