@@ -117,6 +117,7 @@ def _celery_settings(config: dict) -> dict:
         folder = Path(config["CELERY_BROKER_DIR"])
         for sub in ("queue", "processed"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+        settings["broker_transport"] = "app.broker_files:Transport"
         settings["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),

@@ -67,8 +67,8 @@ def _claim(delivery_id: str) -> Claim | None:
     with transaction():
         now = utcnow()
         delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None:
-            return None
+        if delivery is None or delivery.state != DeliveryState.PENDING or delivery.next_attempt_at > now:
+            return None  # a repeated or early message: decided without taking locks
         outlet = locked(Outlet, delivery.outlet_id)  # outlet before delivery, as everywhere
         delivery = locked(Delivery, delivery_id)
         if not _is_its_turn(delivery, now) or not _circuit_admits(outlet, now):
