@@ -7,7 +7,9 @@ import yaml
 from app.openapi_file import SPEC_PATH, render
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-UNDOCUMENTED = {"/openapi.json", "/static/<path:filename>"}
+# The document itself, its reference page, and the operators' scrape endpoint.
+UNDOCUMENTED = {"/openapi.json", "/static/<path:filename>", "/docs", "/docs/init.js",
+                "/docs/assets/<name>", "/metrics"}
 
 
 def _operations():
