@@ -7,7 +7,7 @@ origins; the public serving, event and feed endpoints take PUBLIC_CORS_ORIGINS (
 default: they carry a publishable key, never a cookie). Credentials are never allowed.
 """
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_cors import CORS
 
 from app.api import docs
@@ -25,6 +25,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+HEADER_ITEMS = list(HEADERS.items())
 PUBLIC_PATHS = r"/v1/(serve/.*|events|feeds/.*)"
 EDITORIAL_PATHS = r"/v1/.*"
 REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key",
@@ -40,6 +41,45 @@ def init_browser_policy(app: Flask) -> None:
         resources[EDITORIAL_PATHS] = {"origins": editorial}
     CORS(app, resources=resources, supports_credentials=False, allow_headers=REQUEST_HEADERS,
          expose_headers=EXPOSED_HEADERS, max_age=600, vary_header=True)
+    skip_on_hot_path(app.after_request_funcs[None], "cors_after_request")
+    app.after_request(_public_cors)  # runs before flask-cors's hook, which it stands in for
+
+
+def skip_on_hot_path(hooks: list, name: str) -> None:
+    """Wrap the hook called ``name`` so it does not run for public serving and events.
+
+    Those answer a front page per visitor: the generic hooks of flask-cors and
+    flask-limiter cost more than the answer (bench/experiment_load.py); the public
+    endpoints do the same jobs with a dictionary lookup (``_public_cors``, PublicLimiter).
+    """
+    for index, hook in enumerate(hooks):
+        if _name(hook) == name:
+            hooks[index] = _unless_hot(hook)
+
+
+def _unless_hot(hook):
+    def guarded(*args):
+        if request.blueprint == "public" and request.method != "OPTIONS":
+            return args[0] if args else None
+        return hook(*args)
+    return guarded
+
+
+def _name(hook) -> str:
+    return getattr(hook, "__name__", None) or getattr(getattr(hook, "func", None), "__name__", "")
+
+
+def _public_cors(response):
+    """CORS for public GETs and POSTs (flask-cors answers their preflights)."""
+    origin = request.headers.get("Origin")
+    if origin is None or request.blueprint != "public" or request.method == "OPTIONS":
+        return response
+    allowed = current_app.config["PUBLIC_CORS_ORIGINS"]
+    if allowed.strip() == "*":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in _origins(allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    return response
 
 
 def _origins(spec: str) -> list[str]:
@@ -47,10 +87,9 @@ def _origins(spec: str) -> list[str]:
 
 
 def add_security_headers(response):
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    policy = CSP_BY_ENDPOINT.get(request.endpoint or "", DEFAULT_CSP)
-    response.headers.setdefault("Content-Security-Policy", policy)
+    # One extend, not a lookup per header: no view sets these (this runs on the hot path).
+    response.headers.extend(HEADER_ITEMS)
+    response.headers["Content-Security-Policy"] = CSP_BY_ENDPOINT.get(request.endpoint or "", DEFAULT_CSP)
     if response.headers.get("Access-Control-Allow-Origin", "*") != "*":
         response.vary.add("Origin")  # the answer depends on the origin: caches must know
     return response

@@ -1,18 +1,30 @@
-"""Rate limits (flask-limiter): per API token on the editorial API, per site key and
-client address on the public endpoints, per address on feeds; health checks are exempt.
+"""Rate limits: per API token on the editorial API, per site key and client address on
+the public endpoints, per address on feeds; health checks are exempt.
 
 Counters live in RATE_LIMIT_STORAGE_URL: Redis in production, so every API process
 shares them; memory (per process) on the embedded default. If the storage is down the
 request goes through rather than failing: a limiter outage must not take the newsroom
-down. A refusal is a 429 problem+json with Retry-After (and X-RateLimit-* headers).
+down. A refusal is a 429 problem+json with Retry-After.
+
+The editorial API and feeds use flask-limiter. Public serving and events call its
+``limits`` library directly, on the same storage: flask-limiter's per-request route
+resolution cost more than answering a front page (measured: bench/experiment_load.py).
 """
 
 import hashlib
+import logging
+import time
+from functools import lru_cache
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse, storage, strategies
 
 from app.api import feeds, health, public
+from app.api.browser import skip_on_hot_path
+from app.errors import TooManyRequests
+
+log = logging.getLogger(__name__)
 
 
 def init_limits(app: Flask) -> Limiter:
@@ -20,13 +32,13 @@ def init_limits(app: Flask) -> Limiter:
         _token_or_address, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE_URL"],
         strategy="fixed-window", headers_enabled=True, swallow_errors=True,
         default_limits=[lambda: f"{current_app.config['EDITORIAL_RATE_LIMIT_PER_MINUTE']}/minute"])
-    # One budget per site key and address across serving, events and feeds.
-    public_limit = limiter.shared_limit(
-        lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute", "public",
-        key_func=_site_and_address)
-    public_limit(public.blp)
-    public_limit(feeds.blp)
+    limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
+                  key_func=lambda: f"addr:{request.remote_addr}")(feeds.blp)
+    limiter.exempt(public.blp)  # PublicLimiter below, called once the site key is known
     limiter.exempt(health.blp)
+    app.extensions["public_limiter"] = PublicLimiter(app.config["RATE_LIMIT_STORAGE_URL"])
+    skip_on_hot_path(app.before_request_funcs[None], "_check_request_limit")
+    skip_on_hot_path(app.after_request_funcs[None], "__inject_headers")
     return limiter
 
 
@@ -39,6 +51,25 @@ def _token_or_address() -> str:
     return f"addr:{request.remote_addr}"
 
 
-def _site_and_address() -> str:
-    key = request.args.get("key", "")[:64]
-    return f"site:{key}:{request.remote_addr}"
+class PublicLimiter:
+    """One budget per site key and client address across serving and events."""
+
+    def __init__(self, storage_url: str) -> None:
+        self.window = strategies.FixedWindowRateLimiter(storage.storage_from_string(storage_url))
+
+    def hit(self, site_key: str, address: str | None, per_minute: int) -> None:
+        limit = _per_minute(per_minute)
+        try:
+            allowed = self.window.hit(limit, "public", site_key, address or "-")
+        except Exception as error:  # the store is down: let the request through
+            log.warning("rate-limit store unavailable (%s); request allowed", type(error).__name__)
+            return
+        if not allowed:
+            reset = self.window.get_window_stats(limit, "public", site_key, address or "-").reset_time
+            raise TooManyRequests(f"More than {per_minute} requests a minute for this site and address.",
+                                  retry_after=max(1, int(reset - time.time()) + 1))
+
+
+@lru_cache(maxsize=16)
+def _per_minute(count: int) -> RateLimitItem:
+    return parse(f"{count}/minute")

@@ -56,6 +56,8 @@ def _authorised(args) -> serving.Snapshot:
     if key not in snapshot.sites:
         raise SiteKeyRequired("Send a site's publishable key as ?key=pk_...; this one is unknown "
                               "or inactive.")
+    current_app.extensions["public_limiter"].hit(key, request.remote_addr,
+                                                 current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
     return snapshot
 
 
