@@ -16,7 +16,14 @@ import time
 
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry
 from flask import Flask, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 HTTP_SECONDS = Histogram("masthead_http_request_duration_seconds", "API request latency",
@@ -71,12 +78,10 @@ def _task_retried(sender=None, **_kwargs) -> None:
 def render(state_collector) -> bytes:
     """The exposition text: process metrics (all processes in multiprocess mode) plus the
     state read now."""
-    registry = CollectorRegistry()
+    registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:
-        from prometheus_client import REGISTRY
-        registry = REGISTRY
     body = generate_latest(registry)
     state = CollectorRegistry()
     state.register(state_collector)

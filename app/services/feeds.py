@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Delivery, DeliveryKind, DeliveryState, Outlet, OutletKind, utcnow
+from app.models import Delivery, DeliveryKind, DeliveryState, Outlet, OutletKind
 from app.publishing.formats import FEED_FORMATS
 
 
@@ -24,7 +24,7 @@ def render(outlet: Outlet, feed_url: str, max_entries: int) -> tuple[bytes, str]
     """(document, media type) of the outlet's feed."""
     latest = _latest_versions(outlet.id, max_entries)
     docs = [delivery.document for delivery in latest if delivery.kind != DeliveryKind.TAKEDOWN]
-    updated = latest[0].created_at if latest else outlet.created_at or utcnow()
+    updated = latest[0].created_at if latest else outlet.created_at
     formatter = FEED_FORMATS[outlet.format]
     return formatter.render(outlet.name, feed_url, updated, docs), formatter.MEDIA_TYPE
 

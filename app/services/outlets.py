@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import DeliveryAttempt, Outlet, OutletKind, User, utcnow
+from app.models import Circuit, DeliveryAttempt, Outlet, OutletKind, User, utcnow
 from app.models.publishing import Delivery
 from app.publishing import urlguard
 from app.publishing.formats import FEED_FORMATS, WEBHOOK_FORMATS
@@ -124,7 +124,7 @@ def health(outlet_id: str) -> dict:
         .group_by(Delivery.state)).all())
     return {
         "outlet_id": outlet.id, "enabled": outlet.enabled, "circuit": outlet.circuit.value,
-        "paused": outlet.circuit.value != "closed" or not outlet.enabled,
+        "paused": outlet.circuit != Circuit.CLOSED or not outlet.enabled,
         "circuit_retry_at": outlet.circuit_retry_at, "consecutive_failures": outlet.consecutive_failures,
         "last_success_at": outlet.last_success_at, "last_failure_at": outlet.last_failure_at,
         "attempts_last_hour": total,
