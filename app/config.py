@@ -36,12 +36,20 @@ def _experiment_config() -> dict:
     """Headline tests: lifecycle, the public serving cache and event ingestion."""
     return {
         "EXPERIMENTS_AUTOSTART": _bool("EXPERIMENTS_AUTOSTART", True),
-        "EXPERIMENT_MIN_IMPRESSIONS": _int("EXPERIMENT_MIN_IMPRESSIONS", 500),
+        # The policy (app/experiments/engine.py; measured by bench/experiment_replay.py).
+        "EXPERIMENT_METRIC": os.environ.get("EXPERIMENT_METRIC", "clicks"),
+        "EXPERIMENT_MARGIN": _float("EXPERIMENT_MARGIN", 0.10),
+        "EXPERIMENT_ALPHA": _float("EXPERIMENT_ALPHA", 0.05),
+        "EXPERIMENT_SHARPNESS": _float("EXPERIMENT_SHARPNESS", 2.0),
+        "EXPERIMENT_EXPLORATION": _float("EXPERIMENT_EXPLORATION", 0.05),
+        "EXPERIMENT_PRIOR_MIN_TESTS": _int("EXPERIMENT_PRIOR_MIN_TESTS", 30),
+        "ENGAGED_SECONDS": _int("ENGAGED_SECONDS", 15),
+        "EXPERIMENT_MIN_IMPRESSIONS": _int("EXPERIMENT_MIN_IMPRESSIONS", 200),
         "EXPERIMENT_MAX_IMPRESSIONS": _int("EXPERIMENT_MAX_IMPRESSIONS", 500_000),
         "EXPERIMENT_MIN_SECONDS": _int("EXPERIMENT_MIN_SECONDS", 600),
         "EXPERIMENT_MAX_HOURS": _int("EXPERIMENT_MAX_HOURS", 72),
         "EXPERIMENT_PERIOD_SECONDS": _int("EXPERIMENT_PERIOD_SECONDS", 300),
-        "EXPERIMENT_RECOMPUTE_SECONDS": _int("EXPERIMENT_RECOMPUTE_SECONDS", 15),
+        "EXPERIMENT_RECOMPUTE_SECONDS": _int("EXPERIMENT_RECOMPUTE_SECONDS", 60),
         "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", ""),
         "EVENT_BATCH_MAX": _int("EVENT_BATCH_MAX", 500),
         "EVENTS_MAX_BYTES": _int("EVENTS_MAX_BYTES", 256 * 1024),

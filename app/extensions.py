@@ -107,6 +107,7 @@ def _celery_settings(config: dict) -> dict:
                 "schedule": float(config["EXPERIMENT_RECOMPUTE_SECONDS"]),
             },
             "purge-events": {"task": "masthead.experiments.purge_events", "schedule": 3600.0},
+            "experiments-prior": {"task": "masthead.experiments.refit_prior", "schedule": 3600.0},
             "deliveries-sweep": {
                 "task": "masthead.publishing.sweep",
                 "schedule": float(config["DELIVERY_SWEEP_SECONDS"]),

@@ -4,7 +4,7 @@ from celery import shared_task
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.models import utcnow
-from app.services import experiment_runs
+from app.services import experiment_priors, experiment_runs
 from app.services.event_stores import event_store
 from tasks.system import COMMON, RETRY
 
@@ -22,3 +22,9 @@ def step_all() -> dict:
 def purge_events() -> int:
     """Forget event ids (or flush records) older than they need to be kept."""
     return event_store().purge(utcnow())
+
+
+@shared_task(name="masthead.experiments.refit_prior", **COMMON, **RETRY)
+def refit_prior() -> dict:
+    """Fit new tests' prior on this deployment's finished tests (once there are enough)."""
+    return experiment_priors.refit(utcnow())

@@ -1,9 +1,11 @@
 """Headline tests with real processes: the seed article's two headlines tested end to end
-through the API with a real worker and beat; and no event lost or double counted when the
-worker and the API are killed while events arrive (PostgreSQL and Redis)."""
+through the API with a real worker and beat, to each of the three verdicts; and no event
+lost or double counted when the worker and the API are killed while events arrive
+(PostgreSQL and Redis)."""
 
 import random
 
+import feedparser
 import pytest
 import redis
 
@@ -13,7 +15,8 @@ from tests.services import require
 from tests.worker_stack import ApiServer, Stack, database
 
 pytestmark = pytest.mark.worker
-FAST = {"EXPERIMENT_RECOMPUTE_SECONDS": 1, "EXPERIMENT_MIN_SECONDS": 0, "EXPERIMENT_MIN_IMPRESSIONS": 200}
+FAST = {"EXPERIMENT_RECOMPUTE_SECONDS": 1, "EXPERIMENT_MIN_SECONDS": 0, "EXPERIMENT_MIN_IMPRESSIONS": 200,
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": 10 ** 6}
 
 
 def _redis_url() -> str:
@@ -47,47 +50,86 @@ def _people(stack):
 
     article_id, candidates = live_seed_article(stack.app, client, writer, editor,
                                                clean=cleaned_by_worker)
-    return client, article_id, candidates, editor, site_key(client, admin)
+    return client, article_id, candidates, editor, site_key(client, admin), admin
 
 
-def _visit(client, key, article_id, visitors, rates, rng):
-    """Serve each visitor, report the impression and, at the headline's rate, the click."""
+def _visit(client, key, article_id, visitors, rates, rng, engaged=0.0):
+    """Serve each visitor, report the impression, at the headline's rate the click, and at
+    ``engaged`` the reader staying on the article afterwards."""
     events = []
     for visitor in visitors:
         served = client.get(f"/v1/serve/headlines?articles={article_id}&visitor={visitor}&key={key}")
         item = served.get_json()["items"][0]
         if item["experiment_id"] is None:
-            return False  # concluded: everyone sees the winner now
+            return False  # concluded: everyone sees the kept headline now
         event = {"experiment_id": item["experiment_id"], "candidate_id": item["candidate_id"],
                  "visitor": visitor}
         events.append({"type": "impression", **event})
         if rng.random() < rates[item["candidate_id"]]:
             events.append({"type": "click", **event})
+            if rng.random() < engaged:
+                events.append({"type": "engaged", **event})
     report = client.post(f"/v1/events?key={key}", json={"events": events}).get_json()
     assert report["accepted"] == len(events), report
     return True
 
 
-def test_seed_headlines_tested_end_to_end_with_a_real_worker(stack):
-    client, article_id, candidates, editor, key = _people(stack)
-    rates = {candidates[0]: 0.03, candidates[1]: 0.15}
-    rng = random.Random(7)
+def _run_until_concluded(stack, client, editor, key, article_id, rates, rng, engaged=0.0, rounds=40):
     url = f"/v1/articles/{article_id}/experiment"
-    for round_ in range(40):
-        if not _visit(client, key, article_id, [f"r{round_}v{n}" for n in range(150)], rates, rng):
+    for _ in range(rounds):
+        visitors = [f"{article_id[-6:]}-{rng.random():.9f}-{n}" for n in range(150)]
+        if not _visit(client, key, article_id, visitors, rates, rng, engaged):
             break
         if client.get(url, headers=editor).get_json()["experiment"]["status"] == "concluded":
             break
-    done = stack.wait_for(lambda: (r := client.get(url, headers=editor).get_json())
+    return stack.wait_for(lambda: (r := client.get(url, headers=editor).get_json())
                           ["experiment"]["status"] == "concluded" and r, 30)
-    assert done["experiment"]["outcome"] == "winner"
-    assert done["experiment"]["winner_candidate_id"] == candidates[1]
-    assert done["experiment"]["verdict"]["outcome"] == "winner"
-    assert sum(a["impressions"] for a in done["arms"]) >= 400
+
+
+def _history(client, editor, article_id) -> list[dict]:
+    return client.get(f"/v1/articles/{article_id}/history", headers=editor).get_json()["items"]
+
+
+def test_three_verdicts_end_to_end_with_a_real_worker(stack):
+    """The seed article's two headlines: a winner (promoted, into the feed), then a test of
+    two equally good headlines (equivalent: the default kept, no promotion), then one
+    capped before any verdict (no_verdict); engaged events counted throughout."""
+    client, article_id, candidates, editor, key, admin = _people(stack)
+    feed = client.post("/v1/outlets", json={"name": "Feed", "kind": "feed"}, headers=admin).get_json()
+    rng = random.Random(7)
+    url = f"/v1/articles/{article_id}/experiment"
+
+    won = _run_until_concluded(stack, client, editor, key, article_id,
+                               {candidates[0]: 0.03, candidates[1]: 0.15}, rng, engaged=0.5)
+    assert won["experiment"]["outcome"] == "winner"
+    assert won["experiment"]["winner_candidate_id"] == candidates[1]
+    assert won["verdict"]["outcome"] == "winner" and sum(a["impressions"] for a in won["arms"]) >= 200
+    assert all(a["engaged"] > 0 for a in won["arms"] if a["clicks"] > 10)
     served = client.get(f"/v1/serve/headlines?articles={article_id}&visitor=later&key={key}")
     assert served.get_json()["items"][0]["candidate_id"] == candidates[1]
     article = client.get(f"/v1/articles/{article_id}", headers=editor).get_json()
     assert article["canonical_headline_id"] == candidates[1]
+    winner_text = next(a["text"] for a in won["arms"] if a["candidate_id"] == candidates[1])
+    assert feedparser.parse(client.get(f"/v1/feeds/{feed['id']}").data).entries[0].title == winner_text
+
+    assert client.post(url, json={}, headers=editor).status_code == 201
+    even = _run_until_concluded(stack, client, editor, key, article_id,
+                                {candidates[0]: 0.5, candidates[1]: 0.5}, rng, rounds=80)
+    assert even["experiment"]["outcome"] == "equivalent"
+    assert even["experiment"]["winner_candidate_id"] == even["experiment"]["default_candidate_id"]
+    concluded = next(e for e in _history(client, editor, article_id) if e["action"] == "experiment_concluded"
+                     and e["details"]["experiment_id"] == even["experiment"]["id"])
+    assert concluded["details"]["outcome"] == "equivalent" and concluded["details"]["promoted"] is False
+    assert "No meaningful difference" in concluded["details"]["summary"]
+    assert client.get(f"/v1/articles/{article_id}", headers=editor).get_json()[
+        "canonical_headline_id"] == candidates[1]
+
+    assert client.post(url, json={"max_impressions": 1000}, headers=editor).status_code == 201
+    capped = _run_until_concluded(stack, client, editor, key, article_id,
+                                  {candidates[0]: 0.05, candidates[1]: 0.05}, rng)
+    assert capped["experiment"]["outcome"] == "no_verdict"
+    assert capped["experiment"]["winner_candidate_id"] is None
+    assert "maximum sample" in capped["verdict"]["reason"]
 
 
 @pytest.fixture
@@ -122,7 +164,7 @@ def _send_until_answered(stack, api, path, events) -> dict:
 
 def test_no_event_lost_or_double_counted_across_worker_and_api_crashes(services_stack):
     stack, api = services_stack
-    client, article_id, candidates, editor, key = _people(stack)
+    client, article_id, candidates, editor, key, _admin = _people(stack)
     path = f"/v1/events?key={key}"
     experiment_id = client.get(f"/v1/articles/{article_id}/experiment",
                                headers=editor).get_json()["experiment"]["id"]

@@ -6,11 +6,16 @@ from datetime import timedelta
 
 import pytest
 
+from app.experiments import chart
 from app.models import utcnow
-from app.services import experiment_runs
+from app.services import experiment_counts, experiment_runs
 from app.services.event_stores import RedisEventStore, event_store
+from app.services.experiment_counts import Tally
+from app.services.uow import transaction
 from tests.experiment_helpers import etag_headers, live_seed_article, site_key
 from tests.workflow_helpers import transition
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -160,7 +165,7 @@ def test_the_engine_declares_and_promotes_a_winner(app, client, live, monkeypatc
     assert body["experiment"]["outcome"] == "winner"
     assert body["experiment"]["winner_candidate_id"] == candidates[1]
     assert body["arms"][1]["probability_best"] > 0.99 and body["arms"][1]["is_winner"]
-    assert body["sequential_test"]["p_value"] < 0.05
+    assert body["verdict"]["outcome"] == "winner" and body["verdict"]["probability_best"] >= 0.95
     served = _serve(client, key, article_id, "anyone")
     assert served["candidate_id"] == candidates[1] and served["experiment_id"] is None
     article = client.get(f"/v1/articles/{article_id}", headers=editor).get_json()
@@ -187,7 +192,9 @@ def test_editor_controls_and_override(client, live):
     assert client.post(f"{url}/winner", json={"candidate_id": "nope"}, headers=editor).status_code == 422
     picked = client.post(f"{url}/winner", json={"candidate_id": candidates[0]}, headers=editor).get_json()
     assert picked["outcome"] == "override" and picked["winner_candidate_id"] == candidates[0]
-    assert picked["verdict"]["outcome"] == "running"  # what the statistics said at the time
+    # What the statistics said at the time: no verdict yet, stated as final.
+    assert picked["verdict"]["outcome"] == "no_verdict"
+    assert picked["verdict"]["reason"].startswith("overridden before a verdict")
     assert client.post(f"{url}/actions", json={"action": "stop"}, headers=editor).status_code == 409
     again = client.post(url, json={"allocation": "fixed"}, headers=editor)
     assert again.status_code == 201 and again.get_json()["allocation"] == "fixed"
@@ -214,8 +221,36 @@ def test_chart_is_svg_an_editor_can_read(client, live):
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     root = ET.fromstring(response.data)
     texts = "".join(root.itertext())
-    assert "وزير الخارجية" in texts and "P(best)" in texts
-    assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 2
+    assert "وزير الخارجية" in texts and "P(best)" in texts and "engaged" in texts
+    # One period: a point with its interval per candidate (a line needs two), one share bar.
+    assert len(root.findall(f"{SVG}circle")) == 2 and not root.findall(f"{SVG}polyline")
+    assert "Period start (UTC)" in texts
+
+
+def test_chart_with_several_periods_has_lines_a_time_axis_and_a_legend_that_fits(app, client, live):
+    article_id, candidates, editor, key, _writer = live
+    experiment_id = _serve(client, key, article_id, "v")["experiment_id"]
+    now = utcnow()
+    with app.app_context(), transaction():
+        experiment_counts.add({
+            (experiment_id, candidate, experiment_counts.period_start(now - timedelta(minutes=m))):
+                Tally(impressions=400, clicks=10 + 5 * index, engaged=3, expected=400.0)
+            for m in (5, 10, 15) for index, candidate in enumerate(candidates)})
+    root = ET.fromstring(client.get(f"/v1/articles/{article_id}/experiment/chart.svg",
+                                    headers=editor).data)
+    assert len(root.findall(f"{SVG}polyline")) == 2
+    width = float(root.get("width"))
+    for text in root.iter(f"{SVG}text"):  # nothing starts beyond the canvas
+        assert float(text.get("x", 0)) < width
+    legend = [t for t in root.iter(f"{SVG}tspan") if t.text]
+    assert all(len(t.text) * chart.CHAR_WIDTH <= width - chart.LEFT - chart.RIGHT for t in legend)
+
+
+def test_legend_cuts_long_headlines_with_an_ellipsis():
+    long = "عنوان طويل جدا " * 20
+    cut = chart.fit(long, 300)
+    assert cut.endswith("\u2026") and len(cut) * chart.CHAR_WIDTH <= 300
+    assert chart.fit("short", 300) == "short"
 
 
 def test_starting_needs_a_live_article_with_two_candidates(client, factory):

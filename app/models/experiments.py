@@ -16,15 +16,21 @@ class ExperimentStatus(enum.StrEnum):
 
 
 class ExperimentOutcome(enum.StrEnum):
-    WINNER = "winner"  # declared by the stopping rule
-    NO_WINNER = "no_winner"  # futility or maximum sample: the default headline stays
+    WINNER = "winner"  # the leader beats every other candidate: promoted
+    EQUIVALENT = "equivalent"  # no meaningful difference: the default (or the leader) is kept
+    NO_VERDICT = "no_verdict"  # the sample or time cap came first: the default headline stays
     OVERRIDE = "override"  # an editor picked the winner by hand
-    STOPPED = "stopped"  # an editor stopped it without a winner
+    STOPPED = "stopped"  # an editor stopped it: the default headline stays
 
 
 class Allocation(enum.StrEnum):
     THOMPSON = "thompson"
     FIXED = "fixed"
+
+
+class Metric(enum.StrEnum):
+    CLICKS = "clicks"
+    QUALITY_CLICKS = "quality_clicks"  # clicks after which the reader stayed (engaged events)
 
 
 ACTIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
@@ -50,9 +56,12 @@ class Experiment(IdMixin, TimestampMixin, Base):
     # Their texts as approved when the test started: later edits go through review first.
     arm_texts: Mapped[list[str]] = mapped_column(JSON)
     weights: Mapped[list[float]] = mapped_column(JSON)  # traffic share per arm
+    dropped: Mapped[dict] = mapped_column(JSON, default=dict)  # arm id -> why it gets no traffic
     default_candidate_id: Mapped[str] = mapped_column(String(26))
-    min_impressions: Mapped[int]  # per arm, before any verdict
-    max_impressions: Mapped[int | None]  # in total; reaching it ends with no winner
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric), default=Metric.CLICKS)
+    prior_sd: Mapped[float]  # the prior spread of log relative rates when the test started
+    min_impressions: Mapped[int]  # in total, before any verdict
+    max_impressions: Mapped[int | None]  # in total; reaching it ends with no verdict
     started_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: on publish
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
@@ -61,13 +70,10 @@ class Experiment(IdMixin, TimestampMixin, Base):
     # The engine's latest verdict; kept beside an editor's override.
     verdict: Mapped[dict] = mapped_column(JSON, default=dict)
     weights_updated_at: Mapped[datetime | None]
-    # [period start (ISO 8601), mean weights, recomputations] per period: the split intended
-    # on average over the period, for the sample-ratio check.
-    weight_history: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class ExperimentCount(Base):
-    """Impressions and clicks of one arm in one period (the time series and the engine's input)."""
+    """Events of one arm in one period (the time series and the engine's input)."""
 
     __tablename__ = "experiment_counts"
 
@@ -76,6 +82,21 @@ class ExperimentCount(Base):
     period_start: Mapped[datetime] = mapped_column(primary_key=True)
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    engaged: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The sum, over these impressions' arrivals, of the arm's weight then in force: the
+    # impressions the split intended (the sample-ratio check compares with it).
+    expected: Mapped[float] = mapped_column(default=0.0)
+
+
+class ExperimentPrior(Base):
+    """The prior spread of log relative rates, fitted on this deployment's finished tests."""
+
+    __tablename__ = "experiment_priors"
+
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric), primary_key=True)
+    prior_sd: Mapped[float]
+    tests: Mapped[int]  # finished tests it was fitted on
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ExperimentExposure(Base):
@@ -88,6 +109,7 @@ class ExperimentExposure(Base):
     candidate_id: Mapped[str] = mapped_column(String(26), primary_key=True)
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    engaged: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SeenEvent(Base):

@@ -10,12 +10,17 @@ MAX_IMPRESSIONS = 1_000_000_000
 
 class ExperimentStartSchema(Schema):
     allocation = fields.String(load_default="thompson", validate=validate.OneOf(["thompson", "fixed"]),
-                               metadata={"description": "thompson: top-two Thompson sampling; "
+                               metadata={"description": "thompson: traffic follows each candidate's "
+                                                        "chance of being best (sharpened), keeping a "
+                                                        "share for those that could still win; "
                                                         "fixed: an equal split throughout"})
-    min_impressions = fields.Integer(validate=validate.Range(min=100, max=MAX_IMPRESSIONS), metadata={
-        "description": "Impressions per candidate before any verdict (default from settings)"})
+    metric = fields.String(validate=validate.OneOf(["clicks", "quality_clicks"]), metadata={
+        "description": "What the test optimises (default EXPERIMENT_METRIC): clicks, or "
+                       "quality_clicks, clicks after which the reader stayed ENGAGED_SECONDS"})
+    min_impressions = fields.Integer(validate=validate.Range(min=1, max=MAX_IMPRESSIONS), metadata={
+        "description": "Total impressions before any verdict (default from settings)"})
     max_impressions = fields.Integer(validate=validate.Range(min=1000, max=MAX_IMPRESSIONS), metadata={
-        "description": "Total impressions after which the test ends with no winner"})
+        "description": "Total impressions after which the test ends with no verdict"})
 
 
 class ExperimentActionSchema(Schema):
@@ -26,11 +31,21 @@ class WinnerSchema(Schema):
     candidate_id = fields.String(required=True, validate=validate.Length(min=1, max=26))
 
 
+OUTCOMES = ["running", "winner", "equivalent", "no_verdict"]
+
+
 class VerdictSchema(Schema):
-    outcome = fields.String()
-    winner_id = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"enum": OUTCOMES, "description": (
+        "winner: the leader beats every other candidate (P(best) >= 1 - alpha); equivalent: no "
+        "candidate beats the leader by more than the margin, with that confidence (no "
+        "meaningful difference); no_verdict: a cap, or an editor, ended the test first")})
+    winner_id = fields.String(allow_none=True, metadata={
+        "description": "The candidate kept: the winner, or the headline kept when equivalent"})
     reason = fields.String()
-    p_value = fields.Float(allow_none=True)
+    leader_id = fields.String(allow_none=True)
+    probability_best = fields.Float(allow_none=True, metadata={"description": "The leader's"})
+    probability_within_margin = fields.Float(allow_none=True, metadata={
+        "description": "That no candidate beats the leader by more than the margin"})
 
 
 class ExperimentSchema(Schema):
@@ -38,19 +53,24 @@ class ExperimentSchema(Schema):
     article_id = fields.String()
     status = fields.String(metadata={"enum": ["running", "paused", "concluded"]})
     allocation = fields.String(metadata={"enum": ["thompson", "fixed"]})
+    metric = fields.String(metadata={"enum": ["clicks", "quality_clicks"]})
+    prior_sd = fields.Float(metadata={"description": "Prior spread of log relative rates"})
     arm_ids = fields.List(fields.String(), metadata={"description": "Candidate ids, in a fixed order"})
     weights = fields.List(fields.Float(), metadata={"description": "Current traffic share per arm"})
+    dropped = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Candidates that get no traffic any more, with the reason"})
     default_candidate_id = fields.String()
     min_impressions = fields.Integer()
     max_impressions = fields.Integer(allow_none=True)
     started_by_id = fields.String(allow_none=True, metadata={"description": "None: started on publish"})
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
-    outcome = fields.String(allow_none=True,
-                            metadata={"enum": ["winner", "no_winner", "override", "stopped"]})
+    outcome = fields.String(allow_none=True, metadata={
+        "enum": ["winner", "equivalent", "no_verdict", "override", "stopped"]})
     winner_candidate_id = fields.String(allow_none=True)
     verdict = fields.Nested(VerdictSchema, metadata={
-        "description": "The engine's latest verdict (kept beside an editor's override)"})
+        "description": "The engine's latest verdict; once concluded, its final one (kept "
+                       "beside an editor's stop or override)"})
     weights_updated_at = fields.DateTime(allow_none=True)
 
 
@@ -59,36 +79,56 @@ class ArmResultSchema(Schema):
     text = fields.String()
     impressions = fields.Integer()
     clicks = fields.Integer()
+    engaged = fields.Integer(metadata={"description": "Clicks after which the reader stayed"})
     ctr = fields.Float()
     ctr_low = fields.Float(metadata={"description": "95% Wilson interval"})
     ctr_high = fields.Float()
-    probability_best = fields.Float()
-    expected_loss = fields.Float(metadata={"description": "Expected CTR lost by choosing this arm"})
+    engaged_share = fields.Float(allow_none=True, metadata={"description": "engaged / clicks"})
+    engaged_share_low = fields.Float(metadata={"description": "95% Wilson interval"})
+    engaged_share_high = fields.Float()
+    probability_best = fields.Float(metadata={"description": "On the test's metric, compared "
+                                                             "within periods"})
+    probability_within_margin = fields.Float(metadata={
+        "description": "That no candidate beats this one by more than the margin"})
+    lift = fields.Float(metadata={"description": "Rate relative to the default headline, minus 1"})
+    lift_low = fields.Float(metadata={"description": "95% interval"})
+    lift_high = fields.Float()
     weight = fields.Float()
+    dropped_reason = fields.String(allow_none=True, metadata={
+        "description": "Set when the candidate gets no traffic any more"})
     is_default = fields.Boolean()
-    is_winner = fields.Boolean()
+    is_winner = fields.Boolean(metadata={"description": "The candidate the test kept"})
 
 
-class SequentialTestSchema(Schema):
-    leader = fields.String()
-    runner_up = fields.String()
-    p_value = fields.Float(metadata={"description": "Always-valid (mSPRT): safe to check any time"})
+class QualitySchema(Schema):
+    candidate_id = fields.String(metadata={"description": "The winner, or the current leader"})
+    compared_with = fields.String(metadata={"description": "The runner-up"})
+    probability_fewer_engaged = fields.Float(metadata={
+        "description": "That its readers stay less often than the runner-up's"})
+    clickbait = fields.Boolean(metadata={
+        "description": "A clicks test whose winner clearly keeps fewer readers"})
+    message = fields.String(allow_none=True)
 
 
 class SampleRatioSchema(Schema):
     p_value = fields.Float()
     mismatch = fields.Boolean(metadata={"description": "p < 0.001: randomisation looks broken"})
-    expected_share = fields.List(fields.Float())
+    observed = fields.List(fields.Integer())
+    expected = fields.List(fields.Float(), metadata={
+        "description": "Impressions the weights in force when each arrived intended"})
+    expected_share = fields.List(fields.Float(allow_none=True))
 
 
 class PointSchema(Schema):
     candidate_id = fields.String()
     impressions = fields.Integer()
     clicks = fields.Integer()
+    engaged = fields.Integer()
     share = fields.Float(metadata={"description": "Share of the period's impressions"})
     ctr = fields.Float(allow_none=True, metadata={"description": "CTR so far"})
     ctr_low = fields.Float()
     ctr_high = fields.Float()
+    engaged_share = fields.Float(allow_none=True, metadata={"description": "Engaged share so far"})
 
 
 class PeriodSchema(Schema):
@@ -98,8 +138,11 @@ class PeriodSchema(Schema):
 
 class ExperimentResultsSchema(Schema):
     experiment = fields.Nested(ExperimentSchema)
+    metric = fields.String(metadata={"enum": ["clicks", "quality_clicks"]})
+    margin = fields.Float(metadata={"description": "The practical difference (relative)"})
+    verdict = fields.Nested(VerdictSchema, allow_none=True)
     arms = fields.List(fields.Nested(ArmResultSchema))
-    sequential_test = fields.Nested(SequentialTestSchema)
+    quality = fields.Nested(QualitySchema)
     sample_ratio = fields.Nested(SampleRatioSchema)
     series = fields.List(fields.Nested(PeriodSchema))
 
@@ -130,7 +173,9 @@ class ServedSchema(Schema):
 
 
 class EventSchema(Schema):
-    type = fields.String(required=True, metadata={"enum": ["impression", "click"]})
+    type = fields.String(required=True, metadata={
+        "enum": ["impression", "click", "engaged"],
+        "description": "engaged: the reader stayed ENGAGED_SECONDS on the article after the click"})
     experiment_id = fields.String(required=True)
     candidate_id = fields.String(required=True)
     visitor = fields.String(required=True, metadata={"pattern": VISITOR_PATTERN})

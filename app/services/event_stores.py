@@ -2,8 +2,10 @@
 
 Both stores apply the same rules per event, in batch order, atomically per batch:
 a repeated event id is a duplicate; a click needs an earlier impression of the same
-candidate by the same visitor that has no click yet (so clicks never exceed impressions);
-everything else is counted. Both also count outcomes for metrics.
+candidate by the same visitor that has no click yet (so clicks never exceed impressions),
+and an engaged event an earlier click that has no engaged event yet; everything else is
+counted, each accepted impression with the weights then in force (``Weights``: the
+expected split, for the sample-ratio check). Both also count outcomes for metrics.
 
 - ``DatabaseEventStore`` (the embedded default, and any deployment without Redis) writes
   the counts straight into experiment_counts in the request's transaction.
@@ -32,7 +34,10 @@ from app.ids import new_id
 from app.models import EventCounter, EventFlush, Experiment, ExperimentExposure, SeenEvent, utcnow
 from app.services import experiment_counts
 from app.services.events import Event
+from app.services.experiment_counts import FIELDS, Tally
 from app.services.uow import transaction, upsert
+
+Weights = dict[str, list[tuple[str, float]]]  # experiment id -> (arm, weight in force) pairs
 
 PENDING = "mh:events:pending"
 FLUSHING = "mh:events:flush:"
@@ -44,8 +49,12 @@ METRICS = "mh:events:metrics"
 # without impression. One round trip per batch, with the arguments in two strings.
 RECORD_SCRIPT = """
 local period, dedup_ttl, visitor_ttl = ARGV[1], ARGV[2], ARGV[3]
-local outcomes, counts, tests = {}, {}, {}
-local tally = {accepted = 0, duplicate = 0, click_without_impression = 0}
+local weights = cjson.decode(ARGV[6])
+local outcomes, counts, tests, shown = {}, {}, {}, {}
+local tally = {accepted = 0, duplicate = 0, click_without_impression = 0, engaged_without_click = 0}
+-- What a click needs before it (impression), and what an engaged event needs (click).
+local needs = {c = ':i', e = ':c'}
+local refusals = {c = 'C', e = 'E'}
 for _, event in ipairs(cjson.decode(ARGV[4])) do
   local kind, exp, cand, visitor, eid = event[1], event[2], event[3], event[4], event[5]
   -- What each visitor was shown: one hash per experiment, expiring with it.
@@ -57,13 +66,14 @@ for _, event in ipairs(cjson.decode(ARGV[4])) do
     outcome = 'D'
   elseif kind == 'i' then
     redis.call('HINCRBY', seen_key, seen_field .. ':i', 1)
+    shown[exp] = (shown[exp] or 0) + 1
   else
-    local seen = redis.call('HMGET', seen_key, seen_field .. ':i', seen_field .. ':c')
+    local seen = redis.call('HMGET', seen_key, seen_field .. needs[kind], seen_field .. ':' .. kind)
     if tonumber(seen[1] or '0') <= tonumber(seen[2] or '0') then
-      outcome = 'C'
+      outcome = refusals[kind]
       if eid ~= '' then redis.call('DEL', id_key) end  -- not counted: a retry is not a duplicate
     else
-      redis.call('HINCRBY', seen_key, seen_field .. ':c', 1)
+      redis.call('HINCRBY', seen_key, seen_field .. ':' .. kind, 1)
     end
   end
   if outcome == 'A' then
@@ -72,12 +82,20 @@ for _, event in ipairs(cjson.decode(ARGV[4])) do
     tally.accepted = tally.accepted + 1
   elseif outcome == 'D' then
     tally.duplicate = tally.duplicate + 1
-  else
+  elseif outcome == 'C' then
     tally.click_without_impression = tally.click_without_impression + 1
+  else
+    tally.engaged_without_click = tally.engaged_without_click + 1
   end
   outcomes[#outcomes + 1] = outcome
 end
 for field, count in pairs(counts) do redis.call('HINCRBY', KEYS[1], field, count) end
+-- The impressions each arm's weight intended: accepted impressions x the weights in force.
+for exp, count in pairs(shown) do
+  for _, arm in ipairs(weights[exp]) do
+    redis.call('HINCRBYFLOAT', KEYS[1], exp .. '|' .. arm[1] .. '|' .. period .. '|x', count * arm[2])
+  end
+end
 for seen_key in pairs(tests) do redis.call('EXPIRE', seen_key, visitor_ttl) end
 for reason, count in pairs(cjson.decode(ARGV[5])) do tally[reason] = (tally[reason] or 0) + count end
 for reason, count in pairs(tally) do
@@ -85,7 +103,8 @@ for reason, count in pairs(tally) do
 end
 return table.concat(outcomes)
 """
-OUTCOMES = {"A": "accepted", "D": "duplicate", "C": "click_without_impression"}
+OUTCOMES = {"A": "accepted", "D": "duplicate", "C": "click_without_impression",
+            "E": "engaged_without_click"}
 # Move the pending hash aside atomically (a plain RENAME fails when there is none).
 MOVE_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -115,14 +134,20 @@ class EventStoreUnavailable(DomainError):
 class DatabaseEventStore:
     name = "database"
 
-    def record(self, events: list[Event], period: datetime, rejected: list[str]) -> list[str]:
+    def record(self, events: list[Event], period: datetime, rejected: list[str],
+               weights: Weights) -> list[str]:
         with transaction():
-            counts: dict = defaultdict(lambda: [0, 0])
+            counts: dict = defaultdict(Tally)
             outcomes = [self._one(event) for event in events]
             for event, outcome in zip(events, outcomes, strict=True):
-                if outcome == "accepted":
-                    counts[(event.experiment_id, event.candidate_id, period)][event.kind == "c"] += 1
-            experiment_counts.add({key: tuple(value) for key, value in counts.items()})
+                if outcome != "accepted":
+                    continue
+                key = (event.experiment_id, event.candidate_id, period)
+                counts[key] += Tally(**{FIELDS[event.kind]: 1})
+                if event.kind == "i":
+                    for arm, weight in weights[event.experiment_id]:
+                        counts[(event.experiment_id, arm, period)] += Tally(expected=weight)
+            experiment_counts.add(counts)
             self._count(Counter(outcomes) + Counter(rejected))
         return outcomes
 
@@ -132,17 +157,17 @@ class DatabaseEventStore:
         if event.kind == "i":
             statement = upsert(ExperimentExposure).values(
                 experiment_id=event.experiment_id, visitor=event.visitor,
-                candidate_id=event.candidate_id, impressions=1, clicks=0)
+                candidate_id=event.candidate_id, impressions=1, clicks=0, engaged=0)
             db.session.execute(statement.on_conflict_do_update(
                 index_elements=["experiment_id", "visitor", "candidate_id"],
                 set_={"impressions": ExperimentExposure.impressions + 1}))
             return "accepted"
-        if self._click(event):
+        if self._follows(event):
             return "accepted"
         if event.event_id:  # not counted, so a corrected retry with this id must not be a duplicate
             db.session.execute(delete(SeenEvent).where(SeenEvent.experiment_id == event.experiment_id,
                                                        SeenEvent.event_id == event.event_id))
-        return "click_without_impression"
+        return "click_without_impression" if event.kind == "c" else "engaged_without_click"
 
     def _first_sighting(self, event: Event) -> bool:
         statement = upsert(SeenEvent).values(experiment_id=event.experiment_id,
@@ -150,12 +175,15 @@ class DatabaseEventStore:
         inserted = statement.on_conflict_do_nothing().returning(SeenEvent.event_id)
         return db.session.execute(inserted).first() is not None
 
-    def _click(self, event: Event) -> bool:
+    def _follows(self, event: Event) -> bool:
+        """Count a click after an unclicked impression, an engaged event after a click."""
         exposure = ExperimentExposure
+        counted, before = ((exposure.clicks, exposure.impressions) if event.kind == "c"
+                           else (exposure.engaged, exposure.clicks))
         statement = update(exposure).where(
             exposure.experiment_id == event.experiment_id, exposure.visitor == event.visitor,
-            exposure.candidate_id == event.candidate_id, exposure.clicks < exposure.impressions,
-        ).values(clicks=exposure.clicks + 1)
+            exposure.candidate_id == event.candidate_id, counted < before,
+        ).values({counted.key: counted + 1})
         return db.session.execute(statement).rowcount == 1
 
     def _count(self, outcomes: Counter) -> None:
@@ -193,13 +221,15 @@ class RedisEventStore:
         self._record = self.redis.register_script(RECORD_SCRIPT)
         self._move = self.redis.register_script(MOVE_SCRIPT)
 
-    def record(self, events: list[Event], period: datetime, rejected: list[str]) -> list[str]:
+    def record(self, events: list[Event], period: datetime, rejected: list[str],
+               weights: Weights) -> list[str]:
         config = current_app.config
         dedup_ttl = config["EVENT_DEDUP_HOURS"] * 3600
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
         args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
                 json.dumps(events, separators=(",", ":")),
-                json.dumps(Counter(rejected), separators=(",", ":"))]
+                json.dumps(Counter(rejected), separators=(",", ":")),
+                json.dumps(weights or {}, separators=(",", ":"))]
         try:
             codes = self._record(keys=[PENDING, METRICS], args=args)
         except redis.RedisError as error:  # nothing was accepted: the client may resend all
@@ -218,7 +248,7 @@ class RedisEventStore:
     def _apply(self, key: str) -> int:
         flush_id = key.removeprefix(FLUSHING)
         counts = _parse_pending(self.redis.hgetall(key))
-        total = sum(i + c for i, c in counts.values())
+        total = sum(t.impressions + t.clicks + t.engaged for t in counts.values())
         with transaction() as session:
             # Claim the batch: another flusher (or this one before a crash stopped the delete
             # below) may have applied it; the primary key lets exactly one transaction in.
@@ -234,8 +264,10 @@ class RedisEventStore:
         return {k.decode(): int(v) for k, v in self.redis.hgetall(METRICS).items()}
 
     def pending(self) -> int:
+        """Accepted events not yet flushed (the intended-split sums are not events)."""
         keys = [PENDING, *self.redis.scan_iter(match=f"{FLUSHING}*", count=100)]
-        return sum(int(v) for key in keys for v in self.redis.hvals(key))
+        return sum(int(value) for key in keys for field, value in self.redis.hgetall(key).items()
+                   if not field.endswith(b"|x"))
 
     def purge(self, now: datetime) -> int:
         """The flush ledger only needs to outlive a crashed flush; a week is ample."""
@@ -245,9 +277,10 @@ class RedisEventStore:
 
 
 def _parse_pending(raw: dict[bytes, bytes]) -> dict:
-    counts: dict = defaultdict(lambda: [0, 0])
+    counts: dict = defaultdict(Tally)
     for field, value in raw.items():
         experiment_id, candidate_id, period, kind = field.decode().split("|")
         start = datetime.fromtimestamp(int(period), UTC)
-        counts[(experiment_id, candidate_id, start)][kind == "c"] += int(value)
-    return {key: tuple(value) for key, value in counts.items()}
+        tally = Tally(expected=float(value)) if kind == "x" else Tally(**{FIELDS[kind]: int(value)})
+        counts[(experiment_id, candidate_id, start)] += tally
+    return dict(counts)

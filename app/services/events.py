@@ -1,4 +1,7 @@
-"""Impression and click events from frontends: validated one by one, stored durably.
+"""Impression, click and engaged events from frontends: validated one by one, stored durably.
+
+An ``engaged`` event says the reader stayed on the article at least ENGAGED_SECONDS after
+following a headline from a test (a quality click, counted once per click).
 
 Each event in a batch is checked on its own against the serving snapshot (no database
 read); the store then deduplicates by event id, refuses clicks without an impression of
@@ -18,7 +21,7 @@ from app.services.serving import Snapshot
 VISITOR_PATTERN = "^[A-Za-z0-9._:~-]{1,128}$"  # as documented in the OpenAPI document
 VISITOR = re.compile(r"[A-Za-z0-9._:~-]{1,128}\Z")  # with match(): anchored at both ends
 EVENT_ID = re.compile(r"[\x21-\x7e]{1,64}\Z")
-KINDS = {"impression": "i", "click": "c"}
+KINDS = {"impression": "i", "click": "c", "engaged": "e"}
 FIELDS = {"type", "experiment_id", "candidate_id", "visitor", "event_id"}
 REQUIRED = ("type", "experiment_id", "candidate_id", "visitor")
 
@@ -47,7 +50,9 @@ def ingest(payload, snapshot: Snapshot, store) -> dict:
         except Rejected as error:
             rejected.append({"index": index, "reason": error.reason, "message": error.message})
     period = experiment_counts.period_start(utcnow())
-    outcomes = store.record([e for _, e in events], period, [r["reason"] for r in rejected])
+    weights = {e.experiment_id: snapshot.experiments[e.experiment_id].weighted_arms
+               for _, e in events}
+    outcomes = store.record([e for _, e in events], period, [r["reason"] for r in rejected], weights)
     for (index, _event), outcome in zip(events, outcomes, strict=True):
         if outcome not in ("accepted", "duplicate"):
             rejected.append({"index": index, "reason": outcome, "message": STORE_REASONS[outcome]})
@@ -59,6 +64,8 @@ def ingest(payload, snapshot: Snapshot, store) -> dict:
 STORE_REASONS = {
     "click_without_impression": "No impression of this candidate by this visitor was counted "
                                 "before the click (or every impression already has its click).",
+    "engaged_without_click": "No click on this candidate by this visitor was counted before "
+                             "the engaged event (or every click already has one).",
 }
 
 
@@ -113,7 +120,7 @@ def _check_fields(item: dict) -> None:
     if missing:
         raise Rejected("invalid_event", f"Missing or not a string: {', '.join(missing)}.")
     if item["type"] not in KINDS:
-        raise Rejected("invalid_type", "type must be \"impression\" or \"click\".")
+        raise Rejected("invalid_type", "type must be \"impression\", \"click\" or \"engaged\".")
     if not VISITOR.match(item["visitor"]):
         raise Rejected("invalid_visitor", "visitor: 1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
     event_id = item.get("event_id", "")

@@ -1,12 +1,16 @@
 """Per-period counts of an experiment: written by event ingestion, read by the engine.
 
 A period is a fixed slice of wall-clock time (EXPERIMENT_PERIOD_SECONDS). The engine
-compares arms within periods, so a headline's CTR decaying as the story ages does not
-bias the comparison, and the results endpoint draws its time series from the same rows.
+compares arms within periods (app/experiments/posterior.py), so a headline's CTR decaying
+as the story ages does not bias the comparison, and the results endpoint draws its time
+series from the same rows. Each row also carries ``expected``: for every impression
+counted, the arm's weight in force when it arrived, summed (the split the test intended,
+which the sample-ratio check compares with).
 """
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,24 +23,37 @@ from app.services.uow import upsert
 CountKey = tuple[str, str, datetime]  # experiment id, candidate id, period start
 
 
+class Tally(NamedTuple):
+    impressions: int = 0
+    clicks: int = 0
+    engaged: int = 0
+    expected: float = 0.0
+
+    def __add__(self, other):  # element-wise, unlike a tuple's concatenation
+        return Tally(*(a + b for a, b in zip(self, other, strict=True)))
+
+
+FIELDS = {"i": "impressions", "c": "clicks", "e": "engaged"}  # event kind -> its counter
+
+
 def period_start(when: datetime) -> datetime:
     seconds = current_app.config["EXPERIMENT_PERIOD_SECONDS"]
     epoch = int(when.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
 
 
-def add(counts: dict[CountKey, tuple[int, int]]) -> None:
-    """Add impressions and clicks to the period rows (created on first use)."""
+def add(counts: dict[CountKey, Tally]) -> None:
+    """Add events to the period rows (created on first use)."""
     if not counts:
         return
-    rows = [{"experiment_id": e, "candidate_id": c, "period_start": p, "impressions": i, "clicks": k}
-            for (e, c, p), (i, k) in sorted(counts.items())]
+    rows = [{"experiment_id": e, "candidate_id": c, "period_start": p, **tally._asdict()}
+            for (e, c, p), tally in sorted(counts.items())]
     statement = upsert(ExperimentCount).values(rows)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=[ExperimentCount.experiment_id, ExperimentCount.candidate_id,
                         ExperimentCount.period_start],
-        set_={"impressions": ExperimentCount.impressions + statement.excluded.impressions,
-              "clicks": ExperimentCount.clicks + statement.excluded.clicks},
+        set_={name: getattr(ExperimentCount, name) + getattr(statement.excluded, name)
+              for name in Tally._fields},
     ))
 
 
@@ -45,30 +62,22 @@ def rows(experiment: Experiment) -> list[ExperimentCount]:
     return list(db.session.scalars(query.order_by(ExperimentCount.period_start)))
 
 
-def periods(experiment: Experiment) -> list[list[ArmCounts]]:
+def periods(experiment: Experiment, counted: list[ExperimentCount] | None = None) -> list[list[ArmCounts]]:
     """Chronological per-period counts, one ArmCounts per arm in the experiment's order
     (a single empty period before any event, so the arms are always known)."""
     by_period: dict[datetime, dict[str, ExperimentCount]] = defaultdict(dict)
-    for row in rows(experiment):
+    for row in rows(experiment) if counted is None else counted:
         by_period[row.period_start][row.candidate_id] = row
     return [[_arm(by_period[start].get(arm), arm) for arm in experiment.arm_ids]
             for start in sorted(by_period)] or [[_arm(None, arm) for arm in experiment.arm_ids]]
 
 
 def _arm(row: ExperimentCount | None, arm_id: str) -> ArmCounts:
-    return ArmCounts(arm_id, row.impressions, row.clicks) if row else ArmCounts(arm_id, 0, 0)
+    return ArmCounts(arm_id, row.impressions, row.clicks, row.engaged) if row else ArmCounts(arm_id, 0, 0)
 
 
-def record_weights(experiment: Experiment, weights: list[float], now: datetime) -> None:
-    """Set the traffic split, keeping the mean split of each period (recomputations come at
-    a steady cadence, so the mean over them is the split intended over the period)."""
-    start = period_start(now).isoformat()
-    history = experiment.weight_history
-    if history and history[-1][0] == start:
-        _, mean, count = history[-1]
-        mean = [(m * count + w) / (count + 1) for m, w in zip(mean, weights, strict=True)]
-        history = [*history[:-1], [start, mean, count + 1]]
-    else:
-        history = [*history, [start, weights, 1]]
-    experiment.weights, experiment.weight_history = weights, history
+def record_weights(experiment: Experiment, weights: list[float], dropped: dict[str, str],
+                   now: datetime) -> None:
+    """Set the traffic split (the serving snapshot picks it up) and the arms it drops."""
+    experiment.weights, experiment.dropped = weights, dropped
     experiment.weights_updated_at = now

@@ -5,16 +5,14 @@ runs (a slow worker and the next beat tick) cannot both conclude it.
 """
 
 import logging
-import zlib
-from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
-from app.experiments.engine import Outcome, Verdict, allocate, decide
+from app.experiments.engine import Outcome
 from app.extensions import db
-from app.models import Experiment, ExperimentOutcome, ExperimentStatus
+from app.models import Experiment, ExperimentStatus
 from app.services import articles, experiment_counts, experiments
 from app.services.event_stores import event_store
 from app.services.uow import locked, transaction
@@ -48,29 +46,12 @@ def step(experiment_id: str, now: datetime) -> Outcome:
         experiment = locked(Experiment, experiment_id)
         if experiment.status != ExperimentStatus.RUNNING:
             return Outcome.RUNNING
-        periods = experiment_counts.periods(experiment)
-        policy = experiments.policy_for(experiment)
-        verdict = _gated(decide(periods, policy), experiment, now)
-        experiment.verdict = asdict(verdict)
-        if verdict.outcome == Outcome.RUNNING:
-            seed = zlib.crc32(f"{experiment.id}{now.isoformat()}".encode())
-            experiment_counts.record_weights(experiment, allocate(periods, policy, seed), now)
+        result = experiments.look(experiment, now)
+        experiment.verdict = asdict(result.verdict)
+        if result.verdict.outcome == Outcome.RUNNING:
+            experiment_counts.record_weights(experiment, result.weights, result.dropped, now)
         else:
-            outcome = ExperimentOutcome.WINNER if verdict.outcome == Outcome.WINNER \
-                else ExperimentOutcome.NO_WINNER
-            experiments.conclude_by_engine(experiment, outcome, verdict.winner_id, verdict.reason)
-            log.info("experiment %s concluded: %s (%s)", experiment.id, outcome, verdict.reason)
-    return verdict.outcome
-
-
-def _gated(verdict: Verdict, experiment: Experiment, now: datetime) -> Verdict:
-    """The duration rules around the engine's verdict: a minimum before a winner, a maximum."""
-    config = current_app.config
-    age = now - experiment.started_at
-    if verdict.outcome == Outcome.WINNER and age < timedelta(seconds=config["EXPERIMENT_MIN_SECONDS"]):
-        return replace(verdict, outcome=Outcome.RUNNING, winner_id=None,
-                       reason="a winner is ahead; waiting for the minimum duration")
-    if verdict.outcome == Outcome.RUNNING and age >= timedelta(hours=config["EXPERIMENT_MAX_HOURS"]):
-        return replace(verdict, outcome=Outcome.NO_WINNER, winner_id=None,
-                       reason="maximum duration reached without a clear winner")
-    return verdict
+            experiments.conclude_by_engine(experiment, result.verdict)
+            log.info("experiment %s concluded: %s (%s)", experiment.id, result.verdict.outcome,
+                     result.verdict.reason)
+    return result.verdict.outcome

@@ -6,13 +6,16 @@ the publishing update hook.
 """
 
 import secrets
-from dataclasses import asdict
+import zlib
+from dataclasses import asdict, replace
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.experiments.engine import Policy, decide
+from app.experiments.engine import Look, Outcome, Policy, Verdict, policy_from_settings
+from app.experiments.engine import look as engine_look
 from app.extensions import db
 from app.models import (
     ACTIVE_STATUSES,
@@ -23,10 +26,11 @@ from app.models import (
     ExperimentOutcome,
     ExperimentStatus,
     HeadlineCandidate,
+    Metric,
     User,
     utcnow,
 )
-from app.services import articles, audit, experiment_counts, publishing
+from app.services import articles, audit, experiment_counts, experiment_priors, publishing
 from app.services.uow import locked, transaction
 from app.text import fold
 
@@ -38,9 +42,34 @@ CONTROLS = {
 }
 
 
+# How the engine's verdicts end a test.
+CONCLUSIONS = {Outcome.WINNER: ExperimentOutcome.WINNER, Outcome.EQUIVALENT: ExperimentOutcome.EQUIVALENT,
+               Outcome.NO_VERDICT: ExperimentOutcome.NO_VERDICT}
+
+
 def policy_for(experiment: Experiment) -> Policy:
-    return Policy(allocation=experiment.allocation.value, min_impressions=experiment.min_impressions,
-                  max_impressions=experiment.max_impressions)
+    """The settings' policy with the test's own choices (the replay builds it the same way)."""
+    return policy_from_settings(
+        current_app.config, allocation=experiment.allocation.value, metric=experiment.metric.value,
+        prior_sd=experiment.prior_sd, min_impressions=experiment.min_impressions,
+        max_impressions=experiment.max_impressions)
+
+
+def look(experiment: Experiment, now: datetime) -> Look:
+    """The engine's verdict and split for the experiment at ``now``."""
+    seed = zlib.crc32(f"{experiment.id}{now.isoformat()}".encode())
+    return engine_look(experiment_counts.periods(experiment), policy_for(experiment),
+                       (now - experiment.started_at).total_seconds(), experiment.default_candidate_id,
+                       seed)
+
+
+def final_verdict(experiment: Experiment, now: datetime, why: str) -> Verdict:
+    """The verdict when an editor ends a test: the engine's, or no verdict yet."""
+    verdict = look(experiment, now).verdict
+    if verdict.outcome != Outcome.RUNNING:
+        return verdict
+    return replace(verdict, outcome=Outcome.NO_VERDICT, winner_id=None,
+                   reason=f"{why} before a verdict ({verdict.reason})")
 
 
 def current(article_id: str) -> Experiment | None:
@@ -65,8 +94,7 @@ def start(actor: User, article_id: str, options: dict) -> Experiment:
             # A correction in review may have changed candidate texts since their approval.
             raise Conflict("The article has a correction in review; start the test once it is "
                            "published.", current_state=article.state)
-        experiment = _create(article, actor, Allocation(options.get("allocation", "thompson")),
-                             options.get("min_impressions"), options.get("max_impressions"))
+        experiment = _create(article, actor, options)
     return experiment
 
 
@@ -81,7 +109,7 @@ def start_on_publish(article: Article) -> None:
     if active is not None:
         _conclude(locked(Experiment, active.id), article, None, ExperimentOutcome.STOPPED, None,
                   "the approved headlines changed")
-    _create(article, None, Allocation.THOMPSON, None, None)
+    _create(article, None, {})
 
 
 def stop_on_takedown(article: Article) -> None:
@@ -101,6 +129,7 @@ def control(actor: User, article_id: str, action: str) -> Experiment:
             raise Conflict(f"Cannot {action} a {experiment.status} experiment.",
                            current_status=experiment.status)
         if after == ExperimentStatus.CONCLUDED:
+            experiment.verdict = asdict(final_verdict(experiment, utcnow(), "stopped"))
             _conclude(experiment, article, actor, ExperimentOutcome.STOPPED, None, "stopped by editor")
         else:
             experiment.status = after
@@ -118,22 +147,20 @@ def pick_winner(actor: User, article_id: str, candidate_id: str) -> Experiment:
             raise ValidationFailed("The winner must be one of the experiment's candidates.", errors=[{
                 "location": "json", "field": "/candidate_id",
                 "message": f"Not an arm of experiment {experiment.id}."}])
-        verdict = decide(experiment_counts.periods(experiment), policy_for(experiment))
-        experiment.verdict = asdict(verdict)
+        experiment.verdict = asdict(final_verdict(experiment, utcnow(), "overridden"))
         _conclude(experiment, article, actor, ExperimentOutcome.OVERRIDE, candidate_id,
                   "winner picked by an editor")
     return experiment
 
 
-def conclude_by_engine(experiment: Experiment, outcome: ExperimentOutcome,
-                       winner_id: str | None, reason: str) -> None:
-    """Called by the recompute task with the experiment locked."""
+def conclude_by_engine(experiment: Experiment, verdict: Verdict) -> None:
+    """Called by the periodic step with the experiment locked."""
     article = articles.locked_for_system(experiment.article_id)
-    _conclude(experiment, article, None, outcome, winner_id, reason)
+    _conclude(experiment, article, None, CONCLUSIONS[verdict.outcome], verdict.winner_id,
+              verdict.reason)
 
 
-def _create(article: Article, actor: User | None, allocation: Allocation,
-            min_impressions: int | None, max_impressions: int | None) -> Experiment:
+def _create(article: Article, actor: User | None, options: dict) -> Experiment:
     arms = list(article.live_headline_ids)
     if not article.is_live or len(arms) < 2:
         raise Conflict("A headline test needs a live article with two or more approved candidates.",
@@ -141,19 +168,23 @@ def _create(article: Article, actor: User | None, allocation: Allocation,
     if _active(article.id) is not None:
         raise Conflict("The article already has a running or paused experiment.")
     config = current_app.config
+    metric = Metric(options.get("metric") or config["EXPERIMENT_METRIC"])
     experiment = Experiment(
-        article_id=article.id, status=ExperimentStatus.RUNNING, allocation=allocation,
+        article_id=article.id, status=ExperimentStatus.RUNNING,
+        allocation=Allocation(options.get("allocation", "thompson")), metric=metric,
+        prior_sd=experiment_priors.current(metric),
         salt=secrets.token_hex(16), arm_ids=arms, arm_texts=_texts(arms),
-        weights=[1 / len(arms)] * len(arms),
+        weights=[1 / len(arms)] * len(arms), dropped={},
         default_candidate_id=_default_arm(article, arms), started_by_id=actor.id if actor else None,
-        min_impressions=min_impressions or config["EXPERIMENT_MIN_IMPRESSIONS"],
-        max_impressions=max_impressions or config["EXPERIMENT_MAX_IMPRESSIONS"] or None,
+        min_impressions=options.get("min_impressions") or config["EXPERIMENT_MIN_IMPRESSIONS"],
+        max_impressions=options.get("max_impressions") or config["EXPERIMENT_MAX_IMPRESSIONS"] or None,
         verdict={}, started_at=utcnow(),
     )
     db.session.add(experiment)
     db.session.flush()
     audit.record(article, actor, "experiment_started", details={
-        "experiment_id": experiment.id, "arms": arms, "allocation": allocation.value})
+        "experiment_id": experiment.id, "arms": arms, "allocation": experiment.allocation.value,
+        "metric": metric.value})
     return experiment
 
 
@@ -164,7 +195,10 @@ def _texts(candidate_ids: list[str]) -> list[str]:
 
 
 def _default_arm(article: Article, arms: list[str]) -> str:
-    """The candidate matching the live headline, else the first in the editor's order."""
+    """The headline shown outside the test: an earlier test's kept headline, else the
+    candidate matching the live headline, else the first in the editor's order."""
+    if article.canonical_headline_id in arms:
+        return article.canonical_headline_id
     live_headline = fold(article.live_revision.headline) if article.live_revision else ""
     for candidate_id in arms:
         candidate = db.session.get(HeadlineCandidate, candidate_id)
@@ -174,14 +208,29 @@ def _default_arm(article: Article, arms: list[str]) -> str:
 
 
 def _conclude(experiment: Experiment, article: Article, actor: User | None,
-              outcome: ExperimentOutcome, winner_id: str | None, reason: str) -> None:
+              outcome: ExperimentOutcome, kept_id: str | None, reason: str) -> None:
+    """End the test; the headline it keeps is promoted unless it is the one already shown."""
     experiment.status, experiment.outcome = ExperimentStatus.CONCLUDED, outcome
-    experiment.winner_candidate_id, experiment.ended_at = winner_id, utcnow()
+    experiment.winner_candidate_id, experiment.ended_at = kept_id, utcnow()
+    shown = article.canonical_headline_id or experiment.default_candidate_id
+    promoted = kept_id is not None and kept_id != shown
     audit.record(article, actor, "experiment_concluded", details={
-        "experiment_id": experiment.id, "outcome": outcome.value, "winner": winner_id,
-        "reason": reason})
-    if winner_id is not None:
-        _promote(article, actor, experiment, winner_id)
+        "experiment_id": experiment.id, "outcome": outcome.value, "winner": kept_id,
+        "reason": reason, "promoted": promoted,
+        "summary": _summary(outcome, promoted)})
+    if promoted:
+        _promote(article, actor, experiment, kept_id)
+
+
+def _summary(outcome: ExperimentOutcome, promoted: bool) -> str:
+    """One line for the article's history."""
+    if outcome == ExperimentOutcome.EQUIVALENT:
+        return ("No meaningful difference between the leading headlines: the leader replaces "
+                "the default, which was further behind." if promoted else
+                "No meaningful difference: the default headline is kept, without a promotion.")
+    if outcome in (ExperimentOutcome.WINNER, ExperimentOutcome.OVERRIDE):
+        return "The winner becomes the headline." if promoted else "The default headline won."
+    return "The default headline stays."
 
 
 def _promote(article: Article, actor: User | None, experiment: Experiment, winner_id: str) -> None:

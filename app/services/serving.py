@@ -70,6 +70,7 @@ class LiveExperiment:
     bounds: tuple[int, ...]  # cumulative weights scaled to 2**64; the last is 2**64
     salt: int
     default_index: int
+    weighted_arms: tuple[tuple[str, float], ...] = ()  # (arm, weight) as served now
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _live_experiment(experiment: Experiment) -> LiveExperiment:
         experiment.id, experiment.status, tuple(experiment.arm_ids),
         tuple(experiment.arm_texts), tuple(bounds),
         int(experiment.salt[:16], 16), experiment.arm_ids.index(experiment.default_candidate_id),
+        tuple(zip(experiment.arm_ids, experiment.weights, strict=True)),
     )
 
 
