@@ -6,8 +6,9 @@ from flask import Flask
 
 from app import logs, metrics
 from app.api import docs, register_blueprints
+from app.api.auth import check_access
 from app.api.browser import init_browser_policy
-from app.api.http import check_json_body, check_url
+from app.api.http import check_body, check_url
 from app.api.limits import init_limits
 from app.api.metrics import blp as metrics_blueprint
 from app.cli import register_cli
@@ -63,10 +64,12 @@ def create_app(config_override: dict | None = None) -> Flask:
     register_error_handlers(app)
     logs.init_request_ids(app)
     metrics.init_request_metrics(app)
+    # Order matters: the URL, then who is calling, then their rate limit, then the body.
     app.before_request(check_url)
-    app.before_request(check_json_body)
+    app.before_request(check_access)
     init_browser_policy(app)
     app.extensions["limiter"] = init_limits(app)
+    app.before_request(check_body)
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(docs.blp)
     app.extensions["serving"] = ServingCache(app)

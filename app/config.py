@@ -75,6 +75,7 @@ def _publishing_config() -> dict:
         "OUTLET_BREAKER_FAILURES": _int("OUTLET_BREAKER_FAILURES", 5),
         "OUTLET_BREAKER_COOLDOWN_SECONDS": _float("OUTLET_BREAKER_COOLDOWN_SECONDS", 60.0),
         "FEED_MAX_ENTRIES": _int("FEED_MAX_ENTRIES", 50),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000"),
     }
 
 
@@ -103,6 +104,7 @@ def load_config() -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL", "memory://"),
         "EDITORIAL_RATE_LIMIT_PER_MINUTE": _int("EDITORIAL_RATE_LIMIT_PER_MINUTE", 1200),
+        "FAILED_AUTH_PER_MINUTE": _int("FAILED_AUTH_PER_MINUTE", 120),
         "PUBLIC_CORS_ORIGINS": os.environ.get("PUBLIC_CORS_ORIGINS", "*"),
         **_experiment_config(),
         **_publishing_config(),

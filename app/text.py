@@ -28,8 +28,12 @@ _ARABIC_VARIANTS = str.maketrans(
         "\u0629": "\u0647",  # teh marbuta -> heh
     }
 )
-# C0/C1 controls other than tab, line feed and carriage return; lone surrogates.
-_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What no copy needs and not every outlet format can carry (XML 1.0 has no place for
+# them): C0/C1 controls other than tab, line feed and carriage return; lone surrogates;
+# and the Unicode noncharacters (U+FDD0-U+FDEF and the last two code points of every plane).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+_FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -38,9 +42,16 @@ def nfc(text: str) -> str:
 
 
 def forbidden_character(text: str) -> str | None:
-    """The first character that may not be stored (control or lone surrogate), if any."""
+    """The first character that may not be stored (control, lone surrogate or
+    noncharacter), if any: the API refuses such text with 422."""
     match = _FORBIDDEN_CHARS.search(text)
     return match.group() if match else None
+
+
+def without_forbidden(text: str) -> str:
+    """The text with those characters dropped (scraped copy: kept byte for byte as the
+    raw import, cleaned without them)."""
+    return _FORBIDDEN_CHARS.sub("", text)
 
 
 def fold(text: str) -> str:

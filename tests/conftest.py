@@ -19,7 +19,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def make_app(database_url: str, **overrides):
     config = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": "memory://", "TESTING": True,
-              "SERVING_REFRESH_SECONDS": 0, **overrides}
+              "SERVING_REFRESH_SECONDS": 0, "FAILED_AUTH_PER_MINUTE": 10 ** 6, **overrides}
     return create_app(config)
 
 

@@ -1,5 +1,8 @@
 """Bad input gets a clear problem+json and changes nothing."""
 
+import gzip
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -75,11 +78,13 @@ def test_bad_update_changes_nothing(client, app, factory, writer):
     assert after.headers["ETag"] == '"v1"' and after.get_json()["summary"] == ""
 
 
-def test_oversized_body_is_413(database_url, writer):
-    small = make_app(database_url, MAX_CONTENT_LENGTH=1000)
-    response = small.test_client().post(
-        "/v1/articles", json={"language": "en", "body": "x" * 2000}, headers=writer[1]
-    )
+def test_oversized_body_is_413(app, client, writer):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = client.post("/v1/articles", json={"language": "en", "body": "x" * 2000},
+                               headers=writer[1])
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     _problem(response, 413)
 
 
@@ -142,3 +147,79 @@ def test_nul_in_urls(client, editor, url, status):
     response = client.get(url, headers=editor[1])
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.content_type == "application/problem+json"
+
+
+class WatchedBody(io.BytesIO):
+    """A request body that records whether anyone read it."""
+
+    read_at_all = False
+
+    def read(self, *args):
+        WatchedBody.read_at_all = True
+        return super().read(*args)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer mh_invented"}])
+def test_anonymous_bodies_are_never_read(client, headers):
+    """Authentication comes before the body: 10 MiB sent without a valid token costs a
+    token lookup, not a parse."""
+    WatchedBody.read_at_all = False
+    response = client.post("/v1/imports?source=x", input_stream=WatchedBody(b"x" * (10 * 1024 * 1024)),
+                           content_type="text/plain", headers=headers)
+    assert response.status_code == 401 and not WatchedBody.read_at_all
+
+
+def test_writers_cannot_make_admin_routes_read_their_bodies(client, writer):
+    WatchedBody.read_at_all = False
+    response = client.post("/v1/outlets", input_stream=WatchedBody(b"{" * 500_000),
+                           content_type="application/json", headers=writer[1])
+    assert response.status_code == 403 and not WatchedBody.read_at_all
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "x-custom"])
+def test_compressed_bodies_are_refused_not_stored(client, writer, encoding):
+    body = gzip.compress("نص عربي".encode())
+    response = client.post("/v1/imports?source=x", data=body, content_type="text/plain",
+                           headers={**writer[1], "Content-Encoding": encoding})
+    assert _problem(response, 415)["detail"].startswith("Content-Encoding")
+    assert client.get("/v1/articles", headers=writer[1]).get_json()["items"] == []
+
+
+def _chunked(client, url, size, headers, content_type="text/plain"):
+    """A body without Content-Length, as gunicorn hands a chunked upload over (de-chunked,
+    the stream marked as ending by itself)."""
+    return client.post(url, input_stream=io.BytesIO(b"x" * size), content_type=content_type,
+                       headers={**headers, "Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_chunked_bodies_over_the_limit_are_413_and_store_nothing(app, client, writer):
+    app.config["IMPORT_MAX_BYTES"] = 5000
+    try:
+        over = _chunked(client, "/v1/imports?source=x", 5001, writer[1])
+        at = _chunked(client, "/v1/imports?source=x", 5000, writer[1])
+        json_over = _chunked(client, "/v1/articles", app.config["MAX_CONTENT_LENGTH"] + 1, writer[1],
+                             content_type="application/json")
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = 10 * 1024 * 1024
+    assert _problem(over, 413)["detail"] == "The body is larger than 5000 bytes."
+    assert at.status_code == 202
+    assert _problem(json_over, 413)
+    imported = client.get(f"/v1/imports/{at.get_json()['id']}", headers=writer[1]).get_json()
+    assert imported["size"] == 5000
+    assert len(client.get("/v1/articles", headers=writer[1]).get_json()["items"]) == 1
+
+
+@pytest.mark.parametrize("number", [2 ** 31, 2 ** 31 - 1, 2 ** 63, 0, -1])
+def test_database_sized_integers_never_reach_the_database(client, writer, number):
+    """A revision number past 32 bits is a 404 (path) or 422 (query, body), never a 500."""
+    article = client.post("/v1/articles", json={"language": "en", "body": "text"}, headers=writer[1])
+    url = f"/v1/articles/{article.get_json()['id']}"
+    assert client.get(f"{url}/revisions/{number}", headers=writer[1]).status_code == 404
+    diff = client.get(f"{url}/revisions/diff?from=1&to={number}", headers=writer[1])
+    assert diff.status_code in (404, 422), diff.get_json()
+    comment = client.post(f"{url}/comments", json={"body": "x", "revision": number}, headers=writer[1])
+    assert comment.status_code in (404, 422), comment.get_json()
+    restore = client.post(f"{url}/cleanup/restore", json={"index": number},
+                          headers={**writer[1], "If-Match": article.headers["ETag"]})
+    assert restore.status_code in (404, 422), restore.get_json()

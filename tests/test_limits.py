@@ -1,6 +1,8 @@
 """Rate limits on the editorial API: per token, 429 problem+json with Retry-After, health
 checks exempt, and a token's limit does not spend another's."""
 
+import itertools
+
 import pytest
 
 from tests.conftest import make_app
@@ -12,7 +14,17 @@ def limited_app(tmp_path_factory):
     from app import migrate
     url = f"sqlite:///{tmp_path_factory.mktemp('limits') / 'm.db'}"
     migrate.upgrade(url)
-    return make_app(url, EDITORIAL_RATE_LIMIT_PER_MINUTE=3, PUBLIC_RATE_LIMIT_PER_MINUTE=2)
+    return make_app(url, EDITORIAL_RATE_LIMIT_PER_MINUTE=3, PUBLIC_RATE_LIMIT_PER_MINUTE=2,
+                    FAILED_AUTH_PER_MINUTE=4)
+
+
+def _until_refused(send, attempts: int = 8) -> list[int]:
+    """Statuses of ``send()`` until the first 429 (a minute may turn in between: retried)."""
+    for _ in range(2):
+        statuses = [send().status_code for _ in range(attempts)]
+        if 429 in statuses:
+            return statuses[:statuses.index(429) + 1]
+    return statuses
 
 
 def test_editorial_limit_is_per_token(limited_app):
@@ -35,3 +47,35 @@ def test_feeds_are_limited_per_address(limited_app):
     client = limited_app.test_client()
     statuses = {client.get("/v1/feeds/NOPE").status_code for _ in range(6)}
     assert statuses == {404, 429}
+
+
+def test_spelling_the_header_differently_buys_no_new_budget(limited_app):
+    client = limited_app.test_client()
+    factory = Factory(limited_app, client)
+    user = factory.user("editor", email="spellings@example.org")
+    secret = factory.headers(user)["Authorization"].split(" ", 1)[1]
+    spellings = itertools.cycle([f"Bearer {secret}", f"bearer  {secret}", f"BEARER {secret}",
+                                 f"Bearer {secret} "])
+    statuses = _until_refused(lambda: client.get("/v1/articles",
+                                                 headers={"Authorization": next(spellings)}))
+    assert statuses[-1] == 429 and len(statuses) <= 3 + 1  # one budget of 3 for every spelling
+
+
+def test_invented_tokens_are_limited_per_address(limited_app):
+    client = limited_app.test_client()
+    counter = iter(range(100))
+    statuses = _until_refused(lambda: client.get(
+        "/v1/articles", headers={"Authorization": f"Bearer mh_invented_{next(counter)}"}))
+    assert set(statuses[:-1]) == {401} and statuses[-1] == 429
+    other = client.get("/v1/articles", headers={"Authorization": "Bearer mh_x"},
+                       environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 401  # another address has its own budget
+
+
+def test_invented_site_keys_are_limited_per_address(limited_app):
+    client = limited_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.1.2.3"  # not the address the test above spent
+    counter = iter(range(100))
+    statuses = _until_refused(lambda: client.get(
+        f"/v1/serve/headlines?articles=A&visitor=v&key=pk_invented{next(counter)}"))
+    assert set(statuses[:-1]) == {401} and statuses[-1] == 429

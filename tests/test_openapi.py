@@ -28,7 +28,7 @@ def test_every_route_is_documented(app):
     for rule in app.url_map.iter_rules():
         if rule.rule in UNDOCUMENTED:
             continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, (path, method)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.text import canonical_language, direction, fold, forbidden_character, nfc
+from app.text import canonical_language, direction, fold, forbidden_character, nfc, without_forbidden
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -47,3 +47,7 @@ def test_forbidden_characters():
     assert forbidden_character("bell\x07") == "\x07"
     assert forbidden_character("lone \ud800") == "\ud800"
     assert forbidden_character("عربي \u200f") is None
+    for noncharacter in ("\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"):
+        assert forbidden_character(f"a{noncharacter}") == noncharacter
+    assert forbidden_character("\ufdcf \ufdf0 \ufffd \U0001f4f0") is None  # neighbours are fine
+    assert without_forbidden("a\x00b\uffffc\u200fد") == "abc\u200fد"

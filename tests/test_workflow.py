@@ -93,6 +93,46 @@ def test_four_eyes(client, factory):
     assert transition(client, article, other, "publish").status_code == 200
 
 
+def _rewrite(client, article_id, headers, **fields):
+    etag = client.get(f"/v1/articles/{article_id}", headers=headers).headers["ETag"]
+    response = client.patch(f"/v1/articles/{article_id}", json=fields, headers={**headers, "If-Match": etag})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_four_eyes_counts_everyone_who_wrote_the_copy(client, factory):
+    """An editor who rewrites a writer's article may not approve or publish it alone."""
+    _writer, writer = factory.login("writer")
+    _rewriter, rewriter = factory.login("editor")
+    _other, other = factory.login("editor")
+    article = factory.article(writer)
+    _rewrite(client, article["id"], rewriter, body="Rewritten by the desk.")
+    assert transition(client, article, rewriter, "submit").status_code == 200
+    refused = transition(client, article, rewriter, "approve")
+    assert refused.status_code == 403 and "Four-eyes" in refused.get_json()["detail"]
+    assert transition(client, article, other, "approve").status_code == 200
+    assert transition(client, article, rewriter, "publish").status_code == 403
+    assert transition(client, article, other, "publish").status_code == 200
+    # A correction of the live copy: only its own writer is new; the first round is approved.
+    _rewrite(client, article["id"], other, body="Corrected.")
+    assert transition(client, article, other, "submit").status_code == 200
+    assert transition(client, article, other, "approve").status_code == 403
+    assert transition(client, article, rewriter, "approve").status_code == 200
+
+
+def test_writing_a_headline_candidate_counts_as_writing(client, factory):
+    _author, author = factory.login("writer")
+    _editor, editor = factory.login("editor")
+    _other, other = factory.login("editor")
+    article = factory.article(author)
+    etag = client.get(f"/v1/articles/{article['id']}", headers=editor).headers["ETag"]
+    added = client.post(f"/v1/articles/{article['id']}/headlines", json={"text": "عنوان بديل"},
+                        headers={**editor, "If-Match": etag})
+    assert added.status_code == 201, added.get_json()
+    transition(client, article, author, "submit")
+    assert transition(client, article, editor, "approve").status_code == 403
+    assert transition(client, article, other, "approve").status_code == 200
+
+
 def test_four_eyes_can_be_relaxed(committed_app_factory):
     app = committed_app_factory(FOUR_EYES_REQUIRED=False)
     client = app.test_client()

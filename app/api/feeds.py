@@ -1,6 +1,6 @@
 """Atom feeds of feed outlets: public, like the articles in them, and cacheable."""
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request
 from flask.views import MethodView
 
 from app.api.http import ApiBlueprint
@@ -23,6 +23,5 @@ class Feed(MethodView):
         headers = {"ETag": f'"{tag}"', "Cache-Control": "public, max-age=60"}
         if request.if_none_match.contains(tag):
             return Response(status=304, headers=headers)
-        feed_url = url_for("feeds.Feed", outlet_id=outlet.id, _external=True)
-        document, media_type = feeds.render(outlet, feed_url, current_app.config["FEED_MAX_ENTRIES"])
+        document, media_type = feeds.render(outlet)
         return Response(document, mimetype=media_type, headers=headers)

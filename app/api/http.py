@@ -11,19 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnsupportedMediaType
 
-from app.api.auth import current_user
-from app.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
+from app.api.auth import current_user, handler
+from app.errors import BadRequest, NotFound, PayloadTooLarge, PreconditionRequired, ValidationFailed
 from app.extensions import db
 from app.services import idempotency
 from app.services.uow import transaction
 
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
-# Endpoints that also take raw bodies (scraped pages are stored byte for byte).
-RAW_BODY_TYPES = {"imports.Imports": ("text/plain", "text/html", "application/xhtml+xml")}
-# Endpoints whose bodies may be larger or must be smaller than MAX_BODY_BYTES (setting names).
-BODY_LIMITS = {"imports.Imports": "IMPORT_MAX_BYTES", "public.Events": "EVENTS_MAX_BYTES"}
-# Endpoints that also read a text/plain body as JSON (navigator.sendBeacon sends a string so).
-JSON_AS_TEXT = {"public.Events"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 class StrictParser(FlaskParser):
@@ -69,19 +63,37 @@ def check_url() -> None:
                 "message": "NUL characters are not allowed."}])
 
 
-def check_json_body() -> None:
-    """Reject bodies that are not UTF-8 JSON before any view sees them (before_request)."""
+def takes_body(*, limit: str = "MAX_CONTENT_LENGTH", raw_types: tuple[str, ...] = (),
+         text_as_json: bool = False):
+    """Declare the request body a view takes, beside the view: the setting that limits its
+    size, media types stored as raw bytes (scraped pages), and whether a text/plain body
+    is read as JSON (``navigator.sendBeacon`` sends a string so). JSON up to
+    MAX_BODY_BYTES otherwise."""
+
+    def decorator(view):
+        view.body_policy = (limit, raw_types, text_as_json)
+        return view
+
+    return decorator
+
+
+DEFAULT_BODY = ("MAX_CONTENT_LENGTH", (), False)
+
+
+def check_body() -> None:
+    """Read and check the body before any view sees it (before_request, after the caller
+    is authenticated and rate limited): its encoding, its size for every transfer
+    encoding, and, unless the view stores it raw, that it is UTF-8 JSON."""
     if request.method not in ("POST", "PUT", "PATCH") or not _has_body():
         return
-    if request.endpoint in BODY_LIMITS:  # whole scraped pages, event batches: their own limits
-        request.max_content_length = current_app.config[BODY_LIMITS[request.endpoint]]
-    if request.mimetype in RAW_BODY_TYPES.get(request.endpoint or "", ()):
-        request.get_data(cache=True)  # enforces the size limit (413) before the view
+    limit, raw_types, text_as_json = getattr(handler(), "body_policy", DEFAULT_BODY)
+    _refuse_content_encoding()
+    raw = _read_body(current_app.config[limit])
+    if request.mimetype in raw_types:
         return
-    as_text = request.endpoint in JSON_AS_TEXT and request.mimetype == "text/plain"
+    as_text = text_as_json and request.mimetype == "text/plain"
     if not as_text and not JSON_TYPES.match(request.mimetype or ""):
         raise UnsupportedMediaType("Send the body as application/json.")
-    raw = request.get_data(cache=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -93,7 +105,29 @@ def check_json_body() -> None:
 
 
 def _has_body() -> bool:
-    return bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+def _refuse_content_encoding() -> None:
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise UnsupportedMediaType(f"Content-Encoding {encoding[:40]!r} is not accepted; send the "
+                                   "body uncompressed.")
+
+
+def _read_body(limit: int) -> bytes:
+    """The whole body, or 413 when it is larger than ``limit`` (nothing is stored then).
+
+    With a Content-Length the check is made before reading. A chunked body has none, and
+    werkzeug would silently cut it at the limit: read one byte more than allowed to tell
+    "at the limit" from "over it"."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+    request.max_content_length = limit + 1
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+    return raw
 
 
 def etag_for(version: int) -> str:
@@ -118,7 +152,8 @@ def next_link(next_cursor: str | None) -> dict:
         return {}
     args = request.args.to_dict(flat=True)
     args["cursor"] = next_cursor
-    return {"Link": f'<{request.base_url}?{urlencode(args)}>; rel="next"'}
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")  # never the request's Host header
+    return {"Link": f'<{base}{request.path}?{urlencode(args)}>; rel="next"'}
 
 
 def idempotent(view):

@@ -4,7 +4,7 @@ from flask import request
 from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
-from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, ApiBlueprint, expected_version
+from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, ApiBlueprint, expected_version, takes_body
 from app.api.presenters import with_etag
 from app.errors import ValidationFailed, field_errors
 from app.schemas.articles import ArticleSchema
@@ -34,6 +34,7 @@ class Imports(MethodView):
     @blp.alt_response(200, schema=ImportSchema, description="The same bytes were already "
                       "imported for this source: the existing import")
     @blp.doc(requestBody={"content": {"text/plain": RAW_BODY, "text/html": RAW_BODY}})
+    @takes_body(limit="IMPORT_MAX_BYTES", raw_types=imports.SUPPORTED_TYPES)
     def post(self, query, body):
         """Import scraped text or HTML; a cleanup task turns it into a draft"""
         content, content_type, source = _payload(query, body)

@@ -1,5 +1,6 @@
-"""Rate limits: per API token on the editorial API, per site key and client address on
-the public endpoints, per address on feeds; health checks are exempt.
+"""Rate limits: per API token (its id, once authenticated) on the editorial API, per site
+key and client address on the public endpoints, per address on feeds and on failed
+authentications (an unknown token or site key); health checks are exempt.
 
 Counters live in RATE_LIMIT_STORAGE_URL: Redis in production, so every API process
 shares them; memory (per process) on the embedded default. If the storage is down the
@@ -11,12 +12,11 @@ The editorial API and feeds use flask-limiter. Public serving and events call it
 resolution cost more than answering a front page (measured: bench/experiment_load.py).
 """
 
-import hashlib
 import logging
 import time
 from functools import lru_cache
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse, storage, strategies
 
@@ -37,37 +37,58 @@ def init_limits(app: Flask) -> Limiter:
     limiter.exempt(public.blp)  # PublicLimiter below, called once the site key is known
     limiter.exempt(health.blp)
     app.extensions["public_limiter"] = PublicLimiter(app.config["RATE_LIMIT_STORAGE_URL"])
+    app.extensions["failed_auth_limiter"] = FailedAuthLimiter(app.config["RATE_LIMIT_STORAGE_URL"])
     skip_on_hot_path(app.before_request_funcs[None], "_check_request_limit")
     skip_on_hot_path(app.after_request_funcs[None], "__inject_headers")
     return limiter
 
 
 def _token_or_address() -> str:
-    """The caller's token (hashed: the raw secret never reaches the counter store), or
-    their address when there is none."""
-    authorization = request.headers.get("Authorization", "")
-    if authorization:
-        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
-    return f"addr:{request.remote_addr}"
+    """The authenticated token's id (app/api/auth.py authenticates before limits run),
+    else the client address: spelling a header differently buys no new budget."""
+    token_id = g.get("token_id")
+    return f"token:{token_id}" if token_id else f"addr:{request.remote_addr}"
 
 
-class PublicLimiter:
-    """One budget per site key and client address across serving and events."""
+class WindowLimiter:
+    """A fixed-window budget per key, on the configured counter store."""
+
+    namespace = "window"
 
     def __init__(self, storage_url: str) -> None:
         self.window = strategies.FixedWindowRateLimiter(storage.storage_from_string(storage_url))
 
-    def hit(self, site_key: str, address: str | None, per_minute: int) -> None:
+    def _hit(self, per_minute: int, keys: tuple[str, ...], refusal: str) -> None:
         limit = _per_minute(per_minute)
         try:
-            allowed = self.window.hit(limit, "public", site_key, address or "-")
+            allowed = self.window.hit(limit, self.namespace, *keys)
         except Exception as error:  # the store is down: let the request through
             log.warning("rate-limit store unavailable (%s); request allowed", type(error).__name__)
             return
         if not allowed:
-            reset = self.window.get_window_stats(limit, "public", site_key, address or "-").reset_time
-            raise TooManyRequests(f"More than {per_minute} requests a minute for this site and address.",
-                                  retry_after=max(1, int(reset - time.time()) + 1))
+            reset = self.window.get_window_stats(limit, self.namespace, *keys).reset_time
+            raise TooManyRequests(refusal, retry_after=max(1, int(reset - time.time()) + 1))
+
+
+class PublicLimiter(WindowLimiter):
+    """One budget per site key and client address across serving and events."""
+
+    namespace = "public"
+
+    def hit(self, site_key: str, address: str | None, per_minute: int) -> None:
+        self._hit(per_minute, (site_key, address or "-"),
+                  f"More than {per_minute} requests a minute for this site and address.")
+
+
+class FailedAuthLimiter(WindowLimiter):
+    """Requests with an unknown token or site key, per client address."""
+
+    namespace = "failed-auth"
+
+    def hit(self, address: str | None) -> None:
+        per_minute = current_app.config["FAILED_AUTH_PER_MINUTE"]
+        self._hit(per_minute, (address or "-",),
+                  f"More than {per_minute} failed authentications a minute from this address.")
 
 
 @lru_cache(maxsize=16)

@@ -1,6 +1,5 @@
 """Outlets: where published articles go (admin), and their health (editors too)."""
 
-from flask import url_for
 from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
@@ -13,7 +12,7 @@ from app.schemas.publishing import (
     OutletWithSecretSchema,
     OutletWriteSchema,
 )
-from app.services import outlets
+from app.services import feeds, outlets
 
 blp = ApiBlueprint("outlets", __name__, url_prefix="/v1/outlets",
                    description="Outlets: webhooks and Atom feeds that receive published articles")
@@ -25,8 +24,7 @@ def present(outlet: Outlet, *, with_secret: bool = False) -> dict:
     shown = {field: getattr(outlet, field) for field in (
         "id", "name", "kind", "format", "url", "filters", "enabled", "circuit", "created_at", "updated_at")}
     shown["header_names"] = sorted(outlet.headers or {})
-    shown["feed_url"] = (url_for("feeds.Feed", outlet_id=outlet.id, _external=True)
-                         if outlet.kind == OutletKind.FEED else None)
+    shown["feed_url"] = feeds.feed_url(outlet) if outlet.kind == OutletKind.FEED else None
     if with_secret:
         shown["secret"] = outlet.secret
     return shown

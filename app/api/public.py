@@ -2,8 +2,9 @@
 
 Both are authenticated by a site's publishable key in the query string (so
 ``navigator.sendBeacon``, which cannot set headers, can report events: events are also
-accepted as text/plain, the type a string beacon has), rate limited per
-key and client address (app/api/limits.py), and answered from the process's in-memory serving snapshot:
+accepted as text/plain, the type a string beacon has), checked with the rate limit per
+key and client address before any body is read (app/api/auth.py, app/api/limits.py),
+and answered from the process's in-memory serving snapshot:
 the hot path reads no database. Input is parsed by hand rather than by marshmallow: a
 front page asks for dozens of articles and a batch carries hundreds of events, and the
 schemas below still document both in the OpenAPI document.
@@ -15,8 +16,9 @@ import re
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from app.api.http import ApiBlueprint
-from app.errors import Unauthorized, ValidationFailed
+from app.api.auth import site_key_required
+from app.api.http import ApiBlueprint, takes_body
+from app.errors import ValidationFailed
 from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
 from app.services import events, serving
 from app.services.event_stores import event_store
@@ -36,11 +38,6 @@ SERVE_PARAMS = [
 ]
 
 
-class SiteKeyRequired(Unauthorized):
-    def headers(self) -> dict | None:
-        return {"WWW-Authenticate": 'SiteKey realm="masthead", param="key"'}
-
-
 def _args(allowed: set[str]):
     args = request.args
     if not args.keys() <= allowed:
@@ -48,17 +45,6 @@ def _args(allowed: set[str]):
             {"location": "query", "field": f"/{name}", "message": "Unknown field."}
             for name in sorted(set(args) - allowed)])
     return args
-
-
-def _authorised(args) -> serving.Snapshot:
-    snapshot = serving.cache().get()
-    key = args.get("key", "")
-    if key not in snapshot.sites:
-        raise SiteKeyRequired("Send a site's publishable key as ?key=pk_...; this one is unknown "
-                              "or inactive.")
-    current_app.extensions["public_limiter"].hit(key, request.remote_addr,
-                                                 current_app.config["PUBLIC_RATE_LIMIT_PER_MINUTE"])
-    return snapshot
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -84,10 +70,11 @@ def _article_ids(raw: str | None) -> list[str]:
             "headers": {"Cache-Control": {"description": "private, max-age=SERVING_CACHE_SECONDS",
                                           "schema": {"type": "string"}}}},
     "429": "TOO_MANY_REQUESTS"})
+@site_key_required
 def serve_headlines():
     """Which headline this visitor sees for each article (public, site key)"""
     args = _args({"articles", "visitor", "key"})
-    snapshot = _authorised(args)
+    snapshot = g.snapshot
     visitor = args.get("visitor", "")
     if not events.VISITOR.match(visitor):
         raise _invalid("visitor", "1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
@@ -110,8 +97,10 @@ class Events(MethodView):
         "required": True, "content": {"application/json": {"schema": EventBatchSchema}}})
     @blp.response(200, EventReportSchema)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @site_key_required
+    @takes_body(limit="EVENTS_MAX_BYTES", text_as_json=True)
     def post(self):
-        """Report a batch of impressions and clicks (public, site key)"""
-        snapshot = _authorised(_args({"key"}))
-        report = events.ingest(g.get("json_body"), snapshot, event_store())
+        """Report a batch of impressions, clicks and engaged reads (public, site key)"""
+        _args({"key"})
+        report = events.ingest(g.get("json_body"), g.snapshot, event_store())
         return Response(json.dumps(report), mimetype="application/json")

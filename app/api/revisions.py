@@ -29,7 +29,7 @@ class Revisions(MethodView):
         return page, 200, next_link(page.next_cursor)
 
 
-@blp.route("/<int:number>")
+@blp.route("/<int(min=1, max=2147483647):number>")  # a 32-bit revision number, else 404
 class RevisionByNumber(MethodView):
     @login_required()
     @blp.response(200, RevisionSchema)

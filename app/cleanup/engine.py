@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from app.cleanup import rules
-from app.text import fold, forbidden_character, nfc
+from app.text import fold, nfc, without_forbidden
 
 TERMINAL = re.compile(r"[.!?؟…:؛;،,»\"”)\]]\s*$")
 SENTENCE_END = re.compile(r"[.!?؟…]\s*[»\"”)]?\s*$")
@@ -64,7 +64,7 @@ def split_lines(text: str) -> list[str]:
     """NFC lines without surrounding spaces, control characters or blank lines."""
     lines = []
     for raw in nfc(text).splitlines():
-        line = "".join(ch for ch in raw if forbidden_character(ch) is None).strip()
+        line = without_forbidden(raw).strip()
         if line:
             lines.append(line)
     return lines

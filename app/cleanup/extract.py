@@ -8,6 +8,8 @@ import py3langid
 import trafilatura
 from charset_normalizer import from_bytes
 
+from app.text import nfc, without_forbidden
+
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 LETTERS = re.compile(r"[^\W\d_]")
 WORDS = re.compile(r"\w+")
@@ -53,6 +55,12 @@ def decode_text(raw: bytes, charset: str | None) -> str:
         ) from error
 
 
+def _title(metadata) -> str | None:
+    """The page title as the cleaned lines are: NFC, without characters copy may not hold."""
+    title = without_forbidden(nfc(metadata.title or "")).strip() if metadata else ""
+    return title or None
+
+
 def extract_html(raw: bytes, language: str | None) -> Extracted:
     """The article body of an HTML page: trafilatura first, jusText if it finds nothing."""
     if b"\x00" in raw[:4096]:
@@ -60,7 +68,7 @@ def extract_html(raw: bytes, language: str | None) -> Extracted:
     html = _decode_html(raw)
     text = trafilatura.extract(html, include_comments=False, include_tables=False)
     metadata = trafilatura.extract_metadata(html)
-    title = metadata.title if metadata else None
+    title = _title(metadata)
     if _is_article(text):
         return Extracted(text, title, "trafilatura")
     paragraphs = justext.justext(html, justext.get_stoplist(JUSTEXT_STOPLISTS.get(

@@ -61,6 +61,9 @@ class Article(IdMixin, TimestampMixin, Base):
     live_revision_id: Mapped[str | None] = mapped_column(
         ForeignKey("article_revisions.id", use_alter=True)
     )
+    # Four-eyes: everyone who wrote any part of the content (text or headline candidates)
+    # since its last approval; none of them may approve, schedule or publish it.
+    contributor_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     submitted_at: Mapped[datetime | None]
     publish_at: Mapped[datetime | None]
     embargo_until: Mapped[datetime | None]

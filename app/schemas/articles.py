@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.models import ArticleState
 from app.schemas.common import PageArgsSchema
-from app.schemas.fields import LanguageTag, PlainText, WebUrl
+from app.schemas.fields import LanguageTag, PlainText, WebUrl, revision_number
 from app.services.workflow import ACTIONS
 from app.text import direction
 
@@ -120,8 +120,8 @@ class RevisionPageSchema(Schema):
 
 
 class DiffArgsSchema(Schema):
-    from_ = fields.Integer(data_key="from", required=True, validate=validate.Range(min=1))
-    to = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_ = revision_number(data_key="from", required=True)
+    to = revision_number(required=True)
 
 
 class HunkSchema(Schema):
@@ -169,7 +169,7 @@ class AuditPageSchema(Schema):
 
 class CommentCreateSchema(Schema):
     body = PlainText(max_length=10_000, required=True, validate=validate.Length(min=1))
-    revision = fields.Integer(validate=validate.Range(min=1), metadata={
+    revision = revision_number(metadata={
         "description": "Revision number commented on (default: the latest)"})
 
 

@@ -3,14 +3,21 @@
 from urllib.parse import urlsplit
 
 import nh3
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from app.text import canonical_language, forbidden_character, nfc
 
 # What the spec can say of the text rules; HTML markup is refused too, which no regex states.
-NO_CONTROL_CHARACTERS = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ufdd0-\\ufdef\\ufffe\\uffff]*$"
 BCP47_SHAPE = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
 LANGUAGE_MAX_LENGTH = 35  # RFC 5646 4.4.1: the length implementations must support
+# Revision numbers, line indexes and counts are 32-bit integers in the database: anything
+# larger is refused with 422 (documented as the maximum) instead of failing the query.
+INT32_MAX = 2 ** 31 - 1
+
+
+def revision_number(**kwargs) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=INT32_MAX), **kwargs)
 
 
 class PlainText(fields.String):
@@ -26,7 +33,8 @@ class PlainText(fields.String):
         text = nfc(super()._deserialize(value, attr, data, **kwargs))
         bad = forbidden_character(text)
         if bad is not None:
-            raise ValidationError(f"Contains a forbidden control character (U+{ord(bad):04X}).")
+            raise ValidationError(f"Contains a character that copy may not hold (U+{ord(bad):04X}: "
+                                  "a control character or a Unicode noncharacter).")
         if len(text) > self.max_length:
             raise ValidationError(f"Longer than {self.max_length} characters.")
         if nh3.is_html(text):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.fields import LanguageTag, PlainText, WebUrl
+from app.schemas.fields import INT32_MAX, LanguageTag, PlainText, WebUrl
 
 CONTENT_TYPES = ["text/plain", "text/html"]
 
@@ -59,5 +59,5 @@ class ImportSchema(Schema):
 
 
 class RestoreSchema(Schema):
-    index = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
+    index = fields.Integer(required=True, validate=validate.Range(min=0, max=INT32_MAX), metadata={
         "description": "The removed line's index, from the latest run's result.removed"})

@@ -67,6 +67,15 @@ def _changed_fields(article: Article, changes: dict) -> set[str]:
     return {f for f, value in changes.items() if current.get(f) != value}
 
 
+def note_contributor(article: Article, user_id: str) -> None:
+    """Remember who wrote part of the content, for the four-eyes rule. The first change
+    after an approval starts a new set: only what changed since then needs new eyes."""
+    if article.state in workflow.APPROVED_CONTENT:
+        article.contributor_ids = []
+    if user_id not in article.contributor_ids:
+        article.contributor_ids = [*article.contributor_ids, user_id]
+
+
 def return_to_review(article: Article) -> str:
     """Apply the edit rule to a content change; returns the state before it."""
     from_state = article.state
@@ -148,6 +157,7 @@ def add_system_revision(article: Article, actor_id: str, changes: dict, origin: 
 
 def _add_revision(article: Article, actor: User, text: dict,
                   origin=RevisionOrigin.MANUAL) -> ArticleRevision:
+    note_contributor(article, actor.id)
     number = (article.latest_revision.number + 1) if article.latest_revision else 1
     revision = ArticleRevision(
         article_id=article.id, number=number, created_by_id=actor.id, origin=origin, **text

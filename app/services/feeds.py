@@ -1,5 +1,6 @@
 """Atom feeds of feed outlets: each article's latest version, newest first."""
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.errors import NotFound
@@ -15,18 +16,24 @@ def feed_outlet(outlet_id: str) -> Outlet:
     return outlet
 
 
+def feed_url(outlet: Outlet) -> str:
+    """The feed's public address, from PUBLIC_BASE_URL: never from a request's Host header,
+    which would let a shared cache serve a poisoned feed id and self link to everyone."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/v1/feeds/{outlet.id}"
+
+
 def version_tag(outlet: Outlet) -> str:
     """Changes whenever a delivery is added to the outlet: the feed's ETag."""
     return f"{outlet.id}-{outlet.next_sequence}"
 
 
-def render(outlet: Outlet, feed_url: str, max_entries: int) -> tuple[bytes, str]:
+def render(outlet: Outlet) -> tuple[bytes, str]:
     """(document, media type) of the outlet's feed."""
-    latest = _latest_versions(outlet.id, max_entries)
+    latest = _latest_versions(outlet.id, current_app.config["FEED_MAX_ENTRIES"])
     docs = [delivery.document for delivery in latest if delivery.kind != DeliveryKind.TAKEDOWN]
     updated = latest[0].created_at if latest else outlet.created_at
     formatter = FEED_FORMATS[outlet.format]
-    return formatter.render(outlet.name, feed_url, updated, docs), formatter.MEDIA_TYPE
+    return formatter.render(outlet.name, feed_url(outlet), updated, docs), formatter.MEDIA_TYPE
 
 
 def _latest_versions(outlet_id: str, limit: int) -> list[Delivery]:

@@ -60,6 +60,7 @@ def update_candidate(actor: User, article_id: str, candidate_id: str,
         if "text" in changes and changes["text"] != candidate.text:
             _check_unique(article_id, changes["text"], exclude=candidate.id)
             candidate.text, candidate.folded = changes["text"], fold(changes["text"])
+            articles.note_contributor(article, actor.id)
         if "status" in changes and changes["status"] != candidate.status:
             candidate.status, candidate.decided_at = CandidateStatus(changes["status"]), utcnow()
         _changed(article, actor, "headline_changed", {"candidate_id": candidate.id, **changes})
@@ -98,6 +99,7 @@ def accepted_ids(article_id: str) -> list[str]:
 def _insert(article: Article, actor_id: str, text: str, origin: CandidateOrigin,
             status: CandidateStatus) -> HeadlineCandidate:
     _check_unique(article.id, text)
+    articles.note_contributor(article, actor_id)
     position = db.session.scalar(select(func.coalesce(func.max(HeadlineCandidate.position), -1))
                                  .where(HeadlineCandidate.article_id == article.id)) + 1
     candidate = HeadlineCandidate(article_id=article.id, text=text, folded=fold(text),

@@ -13,7 +13,8 @@ from app.services.workflow import Refusal
 FORBIDDEN = {
     Refusal.ROLE: "Your role ({role}) may not {action} articles.",
     Refusal.OWNER: "Writers may only {action} their own or assigned articles.",
-    Refusal.FOUR_EYES: "Four-eyes rule: the author may not {action} their own article.",
+    Refusal.FOUR_EYES: "Four-eyes rule: you wrote part of this copy since it was last approved, "
+                       "so another editor must {action} it.",
 }
 CONFLICT = {
     Refusal.STATE: "Cannot {action} an article that is {state}.",

@@ -99,8 +99,9 @@ def revoke_token(user_id: str, token_id: str) -> None:
             token.revoked_at = utcnow()
 
 
-def authenticate(secret: str, touch_after: timedelta) -> User:
-    """The active user owning ``secret``; records last use at most once per ``touch_after``."""
+def authenticate(secret: str, touch_after: timedelta) -> ApiToken:
+    """The live token ``secret`` is (its ``user`` active); records last use at most once
+    per ``touch_after``."""
     query = select(ApiToken).options(joinedload(ApiToken.user))
     token = db.session.scalar(query.where(ApiToken.token_hash == hash_token(secret)))
     now = utcnow()
@@ -111,7 +112,7 @@ def authenticate(secret: str, touch_after: timedelta) -> User:
     if _stale(token.last_used_at, now, touch_after):
         with transaction():
             token.last_used_at = now
-    return token.user
+    return token
 
 
 def _stale(last: datetime | None, now: datetime, interval: timedelta) -> bool:

@@ -35,7 +35,7 @@ class Transition:
     target: ArticleState
     roles: frozenset[Role]
     own_only: frozenset[Role] = frozenset()  # these roles may act only on their own/assigned copy
-    four_eyes: bool = False  # the author may not take it (unless the deployment relaxes it)
+    four_eyes: bool = False  # no one who wrote part of the content since its last approval
     needs_comment: bool = False
     needs_publish_at: bool = False
     live: bool | None = None  # True: only while live; False: only while not live
@@ -70,6 +70,8 @@ STATE_AFTER_EDIT = {
     S.UNPUBLISHED: S.DRAFT,
 }
 NOT_EDITABLE = frozenset({S.ARCHIVED})
+# States whose content was approved (a change of it starts a new round of review).
+APPROVED_CONTENT = frozenset({S.APPROVED, S.SCHEDULED, S.PUBLISHED})
 
 
 def owns(actor: User, article: Article) -> bool:
@@ -89,7 +91,7 @@ def check(actor: User, article: Article, action: str, *, four_eyes: bool) -> Ref
         return Refusal.NOT_LIVE
     if rule.live is False and article.is_live:
         return Refusal.LIVE
-    if rule.four_eyes and four_eyes and actor.id == article.author_id:
+    if rule.four_eyes and four_eyes and actor.id in article.contributor_ids:
         return Refusal.FOUR_EYES
     return None
 
