@@ -1,5 +1,6 @@
 """Bearer tokens and the role matrix over every route."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,7 +106,7 @@ BODIES = {
 def _routes(app):
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield method, rule.rule
+            yield method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule)  # drop range arguments
 
 
 def test_matrix_covers_every_route(app):

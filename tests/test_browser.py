@@ -4,6 +4,7 @@ editorial API (configured origins only) and the public endpoints (any site by de
 import pytest
 
 from tests.conftest import make_app
+from tests.experiment_helpers import site_key
 
 PREFLIGHT = {"Access-Control-Request-Method": "POST",
              "Access-Control-Request-Headers": "Authorization, Content-Type, Idempotency-Key"}
@@ -60,11 +61,12 @@ def test_configured_origins(desk_app):
     assert "Origin" in read.headers["Vary"]  # caches keep one answer per origin
 
 
-def test_body_limits_per_route(client, monkeypatch, app):
+def test_body_limits_per_route(client, monkeypatch, app, admin):
     """An event batch has its own (smaller) limit; other JSON bodies the general one."""
     monkeypatch.setitem(app.config, "EVENTS_MAX_BYTES", 1000)
     big = b'{"events": [' + b",".join([b'{"type": "impression"}'] * 100) + b"]}"
-    refused = client.post("/v1/events?key=pk_x", data=big, content_type="application/json")
+    key = site_key(client, admin[1])  # the key is checked before the body is read
+    refused = client.post(f"/v1/events?key={key}", data=big, content_type="application/json")
     assert refused.status_code == 413 and refused.content_type == "application/problem+json"
     elsewhere = client.post("/v1/articles", data=big, content_type="application/json")
     assert elsewhere.status_code == 401  # under MAX_BODY_BYTES: it reaches authentication
