@@ -1,6 +1,6 @@
 """four-eyes by contribution: who wrote part of an article's content since its last approval
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 10:40:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-30 10:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
