@@ -69,7 +69,7 @@ def final_verdict(experiment: Experiment, now: datetime, why: str) -> Verdict:
     if verdict.outcome != Outcome.RUNNING:
         return verdict
     return replace(verdict, outcome=Outcome.NO_VERDICT, winner_id=None,
-                   reason=f"{why} before a verdict ({verdict.reason})")
+                   reason=f"{why} before a verdict: {verdict.reason}")
 
 
 def current(article_id: str) -> Experiment | None:
