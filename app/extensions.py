@@ -116,13 +116,14 @@ def _celery_settings(config: dict) -> dict:
     }
     if settings["broker_url"].startswith("filesystem://"):
         folder = Path(config["CELERY_BROKER_DIR"])
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         settings["broker_transport"] = "app.broker_files:Transport"
         settings["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),  # kombu's default is ./control
             "store_processed": False,
         }
     return settings

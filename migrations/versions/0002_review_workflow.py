@@ -7,7 +7,6 @@ Create Date: 2026-11-29 02:34:39.395425
 
 from alembic import op
 import sqlalchemy as sa
-import app.models.base
 
 
 revision = '0002'
@@ -26,7 +25,7 @@ def upgrade() -> None:
     sa.Column('revision_id', sa.String(length=26), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_audit_events_article_id_articles')),
@@ -41,8 +40,8 @@ def upgrade() -> None:
     sa.Column('revision_id', sa.String(length=26), nullable=False),
     sa.Column('author_id', sa.String(length=26), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolved_by_id', sa.String(length=26), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_comments_article_id_articles')),
@@ -57,11 +56,11 @@ def upgrade() -> None:
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('approved_revision_id', sa.String(length=26), nullable=True))
         batch_op.add_column(sa.Column('live_revision_id', sa.String(length=26), nullable=True))
-        batch_op.add_column(sa.Column('submitted_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('publish_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('embargo_until', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('published_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('last_published_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('publish_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('embargo_until', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('published_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_published_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('publish_lateness_seconds', sa.Double(), nullable=True))
         batch_op.create_index('ix_articles_state_publish_at', ['state', 'publish_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_articles_live_revision_id_article_revisions'), 'article_revisions', ['live_revision_id'], ['id'])

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 03:05:58.627550
 
 from alembic import op
 import sqlalchemy as sa
-import app.models.base
 
 
 revision = '0003'
@@ -22,7 +21,7 @@ def upgrade() -> None:
     sa.Column('base_url', sa.String(length=2048), nullable=True),
     sa.Column('language', sa.String(length=35), nullable=True),
     sa.Column('article_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sources')),
     sa.UniqueConstraint('name', name=op.f('uq_sources_name'))
@@ -32,7 +31,7 @@ def upgrade() -> None:
     sa.Column('line_key', sa.String(length=64), nullable=False),
     sa.Column('sample', sa.Text(), nullable=False),
     sa.Column('article_count', sa.Integer(), nullable=False),
-    sa.Column('last_seen_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_source_lines_source_id_sources')),
     sa.PrimaryKeyConstraint('source_id', 'line_key', name=op.f('pk_source_lines'))
     )
@@ -47,7 +46,7 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=35), nullable=True),
     sa.Column('learned', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.String(length=26), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_raw_inputs_article_id_articles')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_raw_inputs_created_by_id_users')),
@@ -67,9 +66,9 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('revision_id', sa.String(length=26), nullable=True),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('duration_ms', sa.Double(), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_cleanup_runs_article_id_articles')),

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 03:33:10.581573
 
 from alembic import op
 import sqlalchemy as sa
-import app.models.base
 
 
 revision = '0004'
@@ -26,10 +25,10 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.String(length=26), nullable=False),
     sa.Column('source_run_id', sa.String(length=26), nullable=True),
-    sa.Column('decided_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_headline_candidates_article_id_articles')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_headline_candidates_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_headline_candidates'))

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 06:09:24.396827
 
 from alembic import op
 import sqlalchemy as sa
-import app.models.base
 
 
 revision = '0005'
@@ -24,7 +23,7 @@ def upgrade() -> None:
     )
     op.create_table('experiment_event_flushes',
     sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('applied_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('events', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_experiment_event_flushes'))
     )
@@ -42,7 +41,7 @@ def upgrade() -> None:
     op.create_table('experiment_seen_events',
     sa.Column('experiment_id', sa.String(length=26), nullable=False),
     sa.Column('event_id', sa.String(length=64), nullable=False),
-    sa.Column('received_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('experiment_id', 'event_id', name=op.f('pk_experiment_seen_events'))
     )
     with op.batch_alter_table('experiment_seen_events', schema=None) as batch_op:
@@ -53,8 +52,8 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('key', name=op.f('uq_sites_key'))
     )
@@ -70,16 +69,16 @@ def upgrade() -> None:
     sa.Column('min_impressions', sa.Integer(), nullable=False),
     sa.Column('max_impressions', sa.Integer(), nullable=True),
     sa.Column('started_by_id', sa.String(length=26), nullable=True),
-    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.Enum('winner', 'no_winner', 'override', 'stopped', name='experimentoutcome', native_enum=False, length=16), nullable=True),
     sa.Column('winner_candidate_id', sa.String(length=26), nullable=True),
     sa.Column('verdict', sa.JSON(), nullable=False),
-    sa.Column('weights_updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('weights_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('weight_history', sa.JSON(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_experiments_article_id_articles')),
     sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_experiments_started_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_experiments'))
@@ -94,7 +93,7 @@ def upgrade() -> None:
     op.create_table('experiment_counts',
     sa.Column('experiment_id', sa.String(length=26), nullable=False),
     sa.Column('candidate_id', sa.String(length=26), nullable=False),
-    sa.Column('period_start', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_start', sa.DateTime(timezone=True), nullable=False),
     sa.Column('impressions', sa.BigInteger(), nullable=False),
     sa.Column('clicks', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['experiment_id'], ['experiments.id'], name=op.f('fk_experiment_counts_experiment_id_experiments')),

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 08:52:13.457261
 
 from alembic import op
 import sqlalchemy as sa
-import app.models.base
 
 
 revision = '0006'
@@ -28,13 +27,13 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('next_sequence', sa.Integer(), nullable=False),
     sa.Column('circuit', sa.Enum('closed', 'open', 'probing', name='circuit', native_enum=False, length=16), nullable=False),
-    sa.Column('circuit_retry_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('circuit_retry_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
-    sa.Column('last_success_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_failure_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outlets')),
     sa.UniqueConstraint('name', name=op.f('uq_outlets_name'))
     )
@@ -47,14 +46,14 @@ def upgrade() -> None:
     sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('state', sa.Enum('pending', 'sending', 'delivered', 'dead', 'cancelled', name='deliverystate', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_expires_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lease_token', sa.String(length=32), nullable=True),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_deliveries_article_id_articles')),
     sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_deliveries_outlet_id_outlets')),
@@ -71,7 +70,7 @@ def upgrade() -> None:
     op.create_table('delivery_attempts',
     sa.Column('delivery_id', sa.String(length=26), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('latency_ms', sa.Double(), nullable=True),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
