@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from app.metrics import SCHEDULER_LATENESS
 from app.models import Article, ArticleState, utcnow
-from app.services import audit, experiments, publishing
+from app.services import transitions
 from app.services.uow import transaction
 
 log = logging.getLogger(__name__)
@@ -46,16 +46,7 @@ def _publish_next_due() -> str | None:
         article = session.scalar(query.execution_options(populate_existing=True))
         if article is None:
             return None
-        due = article.publish_at
-        publishing.publish(article, now, scheduled_for=due)
-        article.state = ArticleState.PUBLISHED
-        article.version += 1
-        article.updated_at = now
-        audit.record(article, None, "publish", from_state=ArticleState.SCHEDULED,
-                     to_state=ArticleState.PUBLISHED,
-                     details={"scheduled_for": due.isoformat(),
-                              "lateness_seconds": article.publish_lateness_seconds})
-        experiments.start_on_publish(article)
+        transitions.publish_scheduled(article, now)
     log.info("scheduled publish article=%s lateness_seconds=%.3f", article.id,
              article.publish_lateness_seconds)
     SCHEDULER_LATENESS.observe(article.publish_lateness_seconds)

@@ -1,5 +1,6 @@
 """Applying a workflow action to an article: the rules come from app.services.workflow."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.errors import Conflict, Forbidden, ValidationFailed
@@ -23,22 +24,44 @@ CONFLICT = {
 }
 
 
+@dataclass(frozen=True)
+class Step:
+    """One action being applied: who, when, and the action's inputs."""
+
+    actor: User | None  # None: the scheduler
+    now: datetime
+    comment: str | None = None
+    publish_at: datetime | None = None
+    scheduled_for: datetime | None = None  # the due time of a scheduled publish
+
+
 def apply(actor: User, article_id: str, expected_version: int | None, action: str, *,
           comment: str | None, publish_at: datetime | None, four_eyes: bool) -> Article:
     with transaction():
         article = locked_for_write(actor, article_id, expected_version, "read")
         _refuse_unless_allowed(actor, article, action, four_eyes)
-        rule = workflow.MACHINE[action]
-        now = utcnow()
-        _check_inputs(rule, article, comment, publish_at, now)
-        from_state = article.state
-        EFFECTS.get(action, _no_effect)(article, actor, now, comment, publish_at)
-        article.state = rule.target
-        audit.record(article, actor, action, from_state=from_state, to_state=rule.target,
-                     comment=comment, details=_details(article, publish_at))
-        article.version += 1
-        article.updated_at = now
+        step = Step(actor, utcnow(), comment, publish_at)
+        _check_inputs(workflow.MACHINE[action], article, step)
+        _perform(article, action, step)
     return article
+
+
+def publish_scheduled(article: Article, now: datetime) -> None:
+    """The scheduler's publish of a due article it holds locked: the same effects, audit and
+    version bump as a publish by hand, with no actor."""
+    _perform(article, "publish", Step(None, now, scheduled_for=article.publish_at))
+
+
+def _perform(article: Article, action: str, step: Step) -> None:
+    """The one place an article changes state: effects, state, audit, version."""
+    rule = workflow.MACHINE[action]
+    from_state = article.state
+    EFFECTS.get(action, _no_effect)(article, step)
+    article.state = rule.target
+    audit.record(article, step.actor, action, from_state=from_state, to_state=rule.target,
+                 comment=step.comment, details=_details(article, step))
+    article.version += 1
+    article.updated_at = step.now
 
 
 def _refuse_unless_allowed(actor: User, article: Article, action: str, four_eyes: bool) -> None:
@@ -54,7 +77,8 @@ def _refuse_unless_allowed(actor: User, article: Article, action: str, four_eyes
     )
 
 
-def _check_inputs(rule, article: Article, comment, publish_at, now: datetime) -> None:
+def _check_inputs(rule, article: Article, step: Step) -> None:
+    comment, publish_at, now = step.comment, step.publish_at, step.now
     if rule.needs_comment and not (comment or "").strip():
         raise _invalid("/comment", f"A comment is required to {rule.action.replace('_', ' ')}.")
     if publish_at is not None and not rule.needs_publish_at:
@@ -73,49 +97,52 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[{"location": "json", "field": field, "message": message}])
 
 
-def _details(article: Article, publish_at: datetime | None) -> dict:
+def _details(article: Article, step: Step) -> dict:
     details = {"version": article.version + 1}
-    if publish_at:
-        details["publish_at"] = publish_at.isoformat()
+    if step.publish_at:
+        details["publish_at"] = step.publish_at.isoformat()
     if article.live_revision_id:
         details["live_revision_id"] = article.live_revision_id
+    if step.scheduled_for:
+        details["scheduled_for"] = step.scheduled_for.isoformat()
+        details["lateness_seconds"] = article.publish_lateness_seconds
     return details
 
 
-def _no_effect(*_args) -> None:
+def _no_effect(_article, _step) -> None:
     """Actions whose only effect is the change of state."""
 
 
-def _submit(article, _actor, now, _comment, _publish_at) -> None:
-    article.submitted_at = now
+def _submit(article, step: Step) -> None:
+    article.submitted_at = step.now
 
 
-def _approve(article, _actor, _now, _comment, _publish_at) -> None:
+def _approve(article, _step) -> None:
     article.approved_revision_id = article.latest_revision_id
     article.approved_headline_ids = headlines.accepted_ids(article.id)
 
 
-def _request_changes(article, actor, now, comment, _publish_at) -> None:
+def _request_changes(article, step: Step) -> None:
     article.approved_revision_id = None
     article.approved_headline_ids = []
     db.session.add(Comment(article_id=article.id, revision_id=article.latest_revision_id,
-                           author_id=actor.id, body=comment, created_at=now))
+                           author_id=step.actor.id, body=step.comment, created_at=step.now))
 
 
-def _schedule(article, _actor, _now, _comment, publish_at) -> None:
-    article.publish_at = publish_at
+def _schedule(article, step: Step) -> None:
+    article.publish_at = step.publish_at
 
 
-def _unschedule(article, *_args) -> None:
+def _unschedule(article, _step) -> None:
     article.publish_at = None
 
 
-def _publish(article, _actor, now, _comment, _publish_at) -> None:
-    publishing.publish(article, now)
+def _publish(article, step: Step) -> None:
+    publishing.publish(article, step.now, scheduled_for=step.scheduled_for)
     experiments.start_on_publish(article)
 
 
-def _unpublish(article, *_args) -> None:
+def _unpublish(article, _step) -> None:
     publishing.take_down(article)
     experiments.stop_on_takedown(article)
 
