@@ -72,6 +72,7 @@ class Attempt:
     outcome: str
     reason: str
     arrived: float
+    client_port: int | None = None  # the sender's port: one per connection it opened
 
 
 class _Server(ThreadingHTTPServer):
@@ -94,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         headers = {name.title(): value for name, value in self.headers.items()}  # HTTP names are case-blind
-        status, extra = self.server.receiver._handle(self.path, headers, body)
+        status, extra = self.server.receiver._handle(self.path, headers, body, self.client_address[1])
         payload = json.dumps({"ok": status < 300}).encode()
         try:
             self.send_response(status)
@@ -243,7 +244,8 @@ class Receiver:
 
     # -- request handling (called on server threads) ----------------------------------------------
 
-    def _handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+    def _handle(self, path: str, headers: dict[str, str], body: bytes,
+                client_port: int | None = None) -> tuple[int, dict]:
         stall = 0.0
         with self._cond:
             if self._stall[0] > 0:
@@ -255,7 +257,7 @@ class Receiver:
         with self._cond:
             key = headers.get("Idempotency-Key")
             status, extra, outcome, reason = self._decide(key, path, headers, body, arrived, wall)
-            self._attempts.append(Attempt(key, status, outcome, reason, arrived))
+            self._attempts.append(Attempt(key, status, outcome, reason, arrived, client_port))
             self._cond.notify_all()
         return status, extra
 

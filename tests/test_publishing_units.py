@@ -57,27 +57,6 @@ def test_guard_admits_explicitly_allowed_networks():
     assert urlguard.parse_networks("10.0.0.0/8") == (ipaddress.ip_network("10.0.0.0/8"),)
 
 
-@pytest.fixture
-def resolver(monkeypatch):
-    """The process's resolver, answering for names under .test from a table (loopback
-    only; other names resolve as usual). Counts lookups per name."""
-    answers: dict[str, list[str]] = {}
-    lookups: dict[str, int] = {}
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if not str(host).endswith(".test"):
-            return real(host, port, *args, **kwargs)
-        lookups[host] = lookups.get(host, 0) + 1
-        if host not in answers:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-                for a in answers[host]]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return SimpleNamespace(answers=answers, lookups=lookups)
-
-
 def test_refusal_does_not_say_what_a_name_resolves_to(resolver):
     resolver.answers["intranet.test"] = ["93.184.215.14", "10.20.30.40"]
     with pytest.raises(urlguard.RefusedUrl) as refused:
