@@ -137,16 +137,19 @@ def _empty_tables(app) -> None:
 def resolver(monkeypatch):
     """The process's resolver (socket.getaddrinfo), answering for names under .test:
     ``answers[name]`` is a fixed answer, ``scripts[name]`` a list of answers taken one per
-    lookup (the last one repeats), which is how a rebinding DNS server behaves. Other
-    names resolve as usual; ``lookups`` counts lookups per name. Tests connect only to
-    loopback answers."""
-    state = SimpleNamespace(answers={}, scripts={}, lookups={})
+    lookup (the last one repeats), which is how a rebinding DNS server behaves;
+    ``hooks[name]`` runs before answering (to interleave other work with an attempt).
+    Other names resolve as usual; ``lookups`` counts lookups per name. Tests connect only
+    to loopback answers."""
+    state = SimpleNamespace(answers={}, scripts={}, hooks={}, lookups={})
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
         if not str(host).endswith(".test"):
             return real(host, port, *args, **kwargs)
         state.lookups[host] = state.lookups.get(host, 0) + 1
+        if host in state.hooks:
+            state.hooks[host]()
         script = state.scripts.get(host)
         answer = script.pop(0) if script and len(script) > 1 else (script or [None])[0]
         answer = state.answers.get(host) if answer is None else answer
