@@ -129,14 +129,17 @@ class _Receiver:
                     await asyncio.sleep(self.delay)
                 status = self.process(headers, body)
                 payload = b'{"ok":true}' if status == 200 else b'{"ok":false}'
-                writer.write(RESPONSE % (status, REASONS[status], len(payload)) + payload)
-                await writer.drain()
+                await self.respond(writer, RESPONSE % (status, REASONS[status], len(payload)) + payload)
                 if headers.get("connection", "").lower() == "close":
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
             writer.close()
+
+    async def respond(self, writer: asyncio.StreamWriter, answer: bytes) -> None:
+        writer.write(answer)
+        await writer.drain()
 
     def process(self, headers: dict, body: bytes) -> int:
         self.requests += 1
