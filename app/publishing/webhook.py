@@ -97,23 +97,16 @@ def post(target: Target, body: bytes, headers: dict, budget: Budget) -> Result:
 
 def _exchange(target: Target, body: bytes, headers: dict, budget: Budget) -> tuple[int, bytes, str | None]:
     """(status, excerpt, Retry-After) of one POST. A kept-alive connection the receiver
-    closed in the meantime is replaced once by a new one (same Idempotency-Key)."""
+    closed in the meantime is replaced once by a new one (same Idempotency-Key, so a
+    receiver that did get the first is not confused by the second)."""
     connection, reused = _checkout(target)
-    connection.budget = budget
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
+        response = _request(connection, target, body, headers, budget)
     except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-        connection.close()
         if not reused:
             raise
         connection = _PinnedConnection(target)
-        connection.budget = budget
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-    except BaseException:
-        connection.close()
-        raise
+        response = _request(connection, target, body, headers, budget)
     try:
         excerpt = response.read(EXCERPT_BYTES)
     except BaseException:
@@ -125,6 +118,17 @@ def _exchange(target: Target, body: bytes, headers: dict, budget: Budget) -> tup
     else:
         connection.close()
     return response.status, excerpt, response.getheader("Retry-After")
+
+
+def _request(connection: "_PinnedConnection", target: Target, body: bytes, headers: dict,
+             budget: Budget) -> http.client.HTTPResponse:
+    connection.budget = budget
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        return connection.getresponse()
+    except BaseException:
+        connection.close()
+        raise
 
 
 class _DeadlineSocket:

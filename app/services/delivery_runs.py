@@ -303,7 +303,7 @@ def _queue_follow_ups(delivery: Delivery, outcome: str, was_probe: bool) -> None
         if delay <= current_app.config["DELIVERY_SWEEP_AGE_SECONDS"] * 10:
             outbox.queue([delivery.id], countdown=max(delay, 0.0))
         return
-    if outcome == "delivered" and was_probe:
+    if outcome == "delivered" and was_probe:  # beyond the outlet's slots they are deferred
         outbox.queue(_due_ids(utcnow(), Delivery.outlet_id == delivery.outlet_id))
         return
     successor = db.session.scalar(
