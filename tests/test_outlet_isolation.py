@@ -22,6 +22,15 @@ SECRET = "whsec_test_secret_0123456789"
 
 
 @pytest.fixture
+def configure(app, monkeypatch):
+    """Set config keys of the shared app for this test only."""
+    def update(**settings):
+        for key, value in settings.items():
+            monkeypatch.setitem(app.config, key, value)
+    return update
+
+
+@pytest.fixture
 def people(factory):
     return factory.login("writer")[1], factory.login("editor")[1], factory.login("admin")[1]
 
@@ -50,10 +59,10 @@ def pending_ids(app) -> list[str]:
 # -- the deadline ----------------------------------------------------------------------------
 
 
-def test_a_trickling_outlet_fails_at_the_deadline_and_opens_the_circuit(app, client, people):
+def test_a_trickling_outlet_fails_at_the_deadline_and_opens_the_circuit(app, client, people, configure):
     writer, editor, admin = people
-    app.config.update(WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8", WEBHOOK_DEADLINE_SECONDS=1.0,
-                      WEBHOOK_TIMEOUT_SECONDS=5, OUTLET_BREAKER_FAILURES=2)
+    configure(WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8", WEBHOOK_DEADLINE_SECONDS=1.0,
+              WEBHOOK_TIMEOUT_SECONDS=5, OUTLET_BREAKER_FAILURES=2)
     with TricklingReceiver(interval=0.3) as trickler:
         outlet = add_webhook_at(client, admin, trickler.url)
         publish(client, writer, editor, "Slow news")
@@ -77,13 +86,14 @@ def test_a_trickling_outlet_fails_at_the_deadline_and_opens_the_circuit(app, cli
 # -- the address guard -----------------------------------------------------------------------
 
 
-def test_a_rebinding_name_cannot_move_a_delivery_to_another_address(app, client, people, resolver):
+def test_a_rebinding_name_cannot_move_a_delivery_to_another_address(app, client, people, resolver,
+                                                                    configure):
     """The name answers the allowed address to the outlet's save and to the attempt's
     check, and another loopback address to any lookup after that: the request goes to the
     checked address, one lookup per attempt; once the check itself gets the other address,
     the delivery is refused and its log does not say where the name pointed."""
     writer, editor, admin = people
-    app.config.update(WEBHOOK_ALLOWED_NETWORKS="127.0.0.2/32")
+    configure(WEBHOOK_ALLOWED_NETWORKS="127.0.0.2/32")
     with Receiver(secret=SECRET, address=("127.0.0.2", 0)) as checked, \
             Receiver(address=("127.0.0.1", checked.port)) as internal:
         resolver.scripts["partner.test"] = [["127.0.0.2"], ["127.0.0.2"], ["127.0.0.1"]]
@@ -134,6 +144,11 @@ def _state(app, delivery_id: str) -> DeliveryState:
         return db.session.get(Delivery, delivery_id).state
 
 
+def _deferred_at(app, delivery_id: str):
+    with app.app_context():
+        return db.session.get(Delivery, delivery_id).deferred_at
+
+
 def _wait_until(check, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -160,13 +175,14 @@ def test_an_outlet_at_its_limit_defers_without_blocking_others(committed):
         sender.start()
         _wait_until(lambda: _state(app, first) == DeliveryState.SENDING)
         assert _attempt(app, second) == "deferred"  # the outlet's one slot is taken: not blocked
-        assert _state(app, second) == DeliveryState.PENDING
+        assert _state(app, second) == DeliveryState.PENDING and _deferred_at(app, second) is not None
         with app.app_context():
             assert delivery_runs.sweep()["queued"] == len(fast_ids)  # not the full outlet's
         assert [_attempt(app, d) for d in fast_ids] == ["delivered", "delivered"]  # others flow
         sender.join()
         assert outcomes == {"first": "delivered"}
         assert _attempt(app, second) == "delivered"  # its slot is free again
+        assert _deferred_at(app, second) is None
         # One request at a time: the second was sent only after the first was answered.
         assert [a.key for a in slow.attempts] == [first, second] and len(fast.processed) == 2
 

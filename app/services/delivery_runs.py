@@ -92,14 +92,15 @@ def _claim(delivery_id: str) -> Claim | str:
         if not _is_its_turn(delivery, now):
             return "skipped"
         if db.session.scalar(_in_flight(outlet.id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]:
-            return "deferred"  # left pending and due: a finishing attempt queues it again
+            delivery.deferred_at = delivery.deferred_at or now  # a finishing attempt queues it again
+            return "deferred"
         if not _circuit_admits(outlet, now):
             return "skipped"
         return _lease(delivery, outlet, now)
 
 
 def _lease(delivery: Delivery, outlet: Outlet, now: datetime) -> Claim:
-    delivery.state = DeliveryState.SENDING
+    delivery.state, delivery.deferred_at = DeliveryState.SENDING, None
     delivery.attempts += 1
     delivery.lease_token = secrets.token_hex(16)
     delivery.lease_expires_at = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
@@ -207,14 +208,21 @@ def _record(claim: Claim, result: webhook.Result) -> str:
         if delivery.lease_token != claim.token:  # the lease expired and was given to another
             return "late"
         was_probe = outlet.circuit == Circuit.PROBING
-        # Counted with this delivery still sending: at the limit, others may be waiting.
+        # Counted with this delivery still sending: only a full outlet can have deferred some.
         was_full = session.scalar(_in_flight(outlet.id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]
         _apply(delivery, outlet, result, outcome, now)
     _log_attempt(claim, result, outcome)
     _queue_follow_ups(delivery, outcome, was_probe)
     if was_full:
-        outbox.queue(_due_ids(utcnow(), Delivery.outlet_id == delivery.outlet_id, limit=1))
+        _queue_deferred(delivery.outlet_id)
     return outcome
+
+
+def _queue_deferred(outlet_id: str) -> None:
+    """This attempt freed a slot of a full outlet: queue its longest-deferred delivery."""
+    waiting = _due_ids(utcnow(), Delivery.outlet_id == outlet_id, Delivery.deferred_at.is_not(None),
+                       limit=1, order=Delivery.deferred_at)
+    outbox.queue(waiting)
 
 
 def _outlet_to_update(outlet_id: str, result: webhook.Result, now: datetime) -> Outlet:
@@ -334,7 +342,8 @@ def sweep() -> dict:
     return {"released": released, "queued": len(due)}
 
 
-def _due_ids(due_before: datetime, *where, limit: int = SWEEP_BATCH) -> list[str]:
+def _due_ids(due_before: datetime, *where, limit: int = SWEEP_BATCH,
+             order=Delivery.next_attempt_at) -> list[str]:
     """Pending deliveries due by ``due_before`` whose turn it is, on outlets taking traffic
     and with a free slot (a full outlet's deliveries are queued as its slots free)."""
     now = utcnow()
@@ -343,7 +352,7 @@ def _due_ids(due_before: datetime, *where, limit: int = SWEEP_BATCH) -> list[str
     query = (select(Delivery.id).join(Outlet, Outlet.id == Delivery.outlet_id)
              .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_at <= due_before,
                     Outlet.enabled, admits, has_slot, ~_unfinished_predecessor(Delivery), *where)
-             .order_by(Delivery.next_attempt_at).limit(limit))
+             .order_by(order).limit(limit))
     return list(db.session.scalars(query))
 
 
