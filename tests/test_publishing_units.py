@@ -12,6 +12,7 @@ import feedparser
 import pytest
 from flask import Flask
 
+from app import config
 from app.publishing import signing, urlguard, webhook
 from app.publishing.formats import atom, ninjs
 from app.services import delivery_runs, outbox
@@ -190,3 +191,16 @@ def test_atom_feed_parses_and_keeps_arabic():
 ])
 def test_outlet_filters(filters, article, taken):
     assert outbox.matches(filters, article) is taken
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"DELIVERY_LEASE_SECONDS": 15}, "DELIVERY_LEASE_SECONDS must be longer"),
+    ({"WEBHOOK_DEADLINE_SECONDS": 31, "DELIVERY_LEASE_SECONDS": 60}, "WEBHOOK_DEADLINE_SECONDS must be in"),
+    ({"WEBHOOK_DEADLINE_SECONDS": 0}, "WEBHOOK_DEADLINE_SECONDS must be in"),
+    ({"OUTLET_MAX_IN_FLIGHT": 0}, "OUTLET_MAX_IN_FLIGHT must be at least 1"),
+])
+def test_settings_under_which_an_attempt_could_outlive_its_lease_are_refused(changes, message):
+    settings = {"WEBHOOK_DEADLINE_SECONDS": 15.0, "DELIVERY_LEASE_SECONDS": 60.0, "OUTLET_MAX_IN_FLIGHT": 1}
+    config.check_publishing(settings)  # the defaults hold
+    with pytest.raises(ValueError, match=message):
+        config.check_publishing({**settings, **changes})
