@@ -12,7 +12,7 @@ from app.api.http import check_body, check_url
 from app.api.limits import init_limits
 from app.api.metrics import blp as metrics_blueprint
 from app.cli import register_cli
-from app.config import load_config
+from app.config import check_publishing, load_config
 from app.errors import register_error_handlers
 from app.extensions import db, init_api, init_celery
 from app.services.serving import ServingCache
@@ -54,6 +54,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app = MastheadFlask(__name__)
     app.config.update(load_config())
     app.config.update(config_override or {})
+    check_publishing(app.config)
     logs.configure(app.config["LOG_LEVEL"])
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Arabic stays readable UTF-8, not \uXXXX escapes

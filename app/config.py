@@ -64,7 +64,10 @@ def _experiment_config() -> dict:
 def _publishing_config() -> dict:
     """Delivery to outlets: webhook client, retries, leases, the circuit breaker, feeds."""
     return {
+        # Any one step of an attempt (connect, TLS, sending, a silence while reading) ...
         "WEBHOOK_TIMEOUT_SECONDS": _float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        # ... and the whole attempt, DNS to the last byte of the answer read.
+        "WEBHOOK_DEADLINE_SECONDS": _float("WEBHOOK_DEADLINE_SECONDS", 15.0),
         "WEBHOOK_ALLOWED_NETWORKS": os.environ.get("WEBHOOK_ALLOWED_NETWORKS", ""),
         "DELIVERY_MAX_ATTEMPTS": _int("DELIVERY_MAX_ATTEMPTS", 12),
         "DELIVERY_BACKOFF_BASE_SECONDS": _float("DELIVERY_BACKOFF_BASE_SECONDS", 5.0),
@@ -74,9 +77,28 @@ def _publishing_config() -> dict:
         "DELIVERY_SWEEP_AGE_SECONDS": _float("DELIVERY_SWEEP_AGE_SECONDS", 30.0),
         "OUTLET_BREAKER_FAILURES": _int("OUTLET_BREAKER_FAILURES", 5),
         "OUTLET_BREAKER_COOLDOWN_SECONDS": _float("OUTLET_BREAKER_COOLDOWN_SECONDS", 60.0),
+        # Deliveries of one outlet being sent at once, across all workers: keep it below
+        # the workers' concurrency, so a slow outlet never holds every slot.
+        "OUTLET_MAX_IN_FLIGHT": _int("OUTLET_MAX_IN_FLIGHT", 1),
         "FEED_MAX_ENTRIES": _int("FEED_MAX_ENTRIES", 50),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000"),
     }
+
+
+# tasks/publishing.py's soft time limit, less room for the claim and the record.
+MAX_WEBHOOK_DEADLINE_SECONDS = 30.0
+
+
+def check_publishing(config: dict) -> None:
+    """Refuse settings under which an attempt could outlive its lease or its task: then a
+    second worker could send the same delivery while the first is still sending it."""
+    deadline = config["WEBHOOK_DEADLINE_SECONDS"]
+    if not 0 < deadline <= MAX_WEBHOOK_DEADLINE_SECONDS:
+        raise ValueError(f"WEBHOOK_DEADLINE_SECONDS must be in (0, {MAX_WEBHOOK_DEADLINE_SECONDS:g}].")
+    if config["DELIVERY_LEASE_SECONDS"] <= deadline:
+        raise ValueError("DELIVERY_LEASE_SECONDS must be longer than WEBHOOK_DEADLINE_SECONDS.")
+    if config["OUTLET_MAX_IN_FLIGHT"] < 1:
+        raise ValueError("OUTLET_MAX_IN_FLIGHT must be at least 1.")
 
 
 def load_config() -> dict:

@@ -1,8 +1,10 @@
-"""The loopback webhook receiver of ``bench/webhook_sink.py`` with faults: fail or stall.
+"""The loopback webhook receiver of ``bench/webhook_sink.py`` with faults: fail, stall
+or trickle.
 
     with FaultSink(secret) as sink:
         sink.mode(fail=True)          # answer 503 to everything (nothing is recorded)
         sink.mode(delay=5.0)          # hold each request 5 s, then process it as usual
+        sink.mode(trickle=1.0)        # process it, then answer one byte a second
         sink.mode()                   # healthy again
         sink.take()                   # first-seen deliveries (key, article, event, sequence, time)
         sink.stats()                  # requests, duplicates (same Idempotency-Key again), failed
@@ -29,8 +31,8 @@ class FaultSink(Sink):
         self.process.start()
         self.port = self._conn.recv()
 
-    def mode(self, fail: bool = False, delay: float = 0.0) -> None:
-        self._ask("mode", fail, delay)
+    def mode(self, fail: bool = False, delay: float = 0.0, trickle: float = 0.0) -> None:
+        self._ask("mode", fail, delay, trickle)
 
 
 def _serve_faulty(conn, secret: str) -> None:
@@ -43,16 +45,18 @@ class _FaultReceiver(_Receiver):
         super().__init__(conn, secret)
         self.fail = False
         self.failed = 0
+        self.trickle = 0.0  # seconds between the bytes of an answer (0: all at once)
+        self.trickled = 0
 
     def control(self) -> None:
         command, *args = self.conn.recv()
         if command == "mode":
-            self.fail, self.delay = args
+            self.fail, self.delay, self.trickle = args
             self.conn.send(None)
             return
         if command == "stats":
             self.conn.send({"requests": self.requests, "duplicates": self.duplicates,
-                            "rejected": self.rejected, "failed": self.failed})
+                            "rejected": self.rejected, "failed": self.failed, "trickled": self.trickled})
             return
         # the parent's other commands, handled as by the plain receiver
         self._replay(command, args)
@@ -68,6 +72,19 @@ class _FaultReceiver(_Receiver):
 
             self.conn.send(None)
             os._exit(0)
+
+    async def respond(self, writer, answer: bytes) -> None:
+        """A trickled answer: one byte per interval, until it is out or the sender hangs up
+        (the write then fails, which ends the connection)."""
+        if not self.trickle:
+            await super().respond(writer, answer)
+            return
+        self.trickled += 1
+        interval = self.trickle
+        for byte in answer:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(interval)
 
     def process(self, headers: dict, body: bytes) -> int:
         if self.fail:

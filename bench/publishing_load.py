@@ -112,7 +112,10 @@ class Bench:
         self.env = {**os.environ, "MASTHEAD_INSTANCE_DIR": str(self.workdir), "DATABASE_URL": url,
                     "CELERY_BROKER_URL": self.args.redis_url, "LOG_LEVEL": "INFO",
                     "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "FOUR_EYES_REQUIRED": "true",
-                    "WEBHOOK_TIMEOUT_SECONDS": "10"}
+                    "WEBHOOK_TIMEOUT_SECONDS": "10",
+                    # It measures the worker: every slot may serve one outlet (the default,
+                    # 1 per outlet, is for isolating slow outlets, not for throughput).
+                    "OUTLET_MAX_IN_FLIGHT": str(self.args.concurrency)}
         self.env.pop("TEST_DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen] = {}
         self.corpus = load_articles(args.data)

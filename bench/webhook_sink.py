@@ -26,6 +26,7 @@ import time
 
 RESPONSE = (b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n")
 REASONS = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized"}
+SIGNED = ("idempotency-key", "masthead-article", "masthead-sequence", "masthead-event")
 
 
 class Sink:
@@ -128,8 +129,7 @@ class _Receiver:
                     await asyncio.sleep(self.delay)
                 status = self.process(headers, body)
                 payload = b'{"ok":true}' if status == 200 else b'{"ok":false}'
-                writer.write(RESPONSE % (status, REASONS[status], len(payload)) + payload)
-                await writer.drain()
+                await self.respond(writer, RESPONSE % (status, REASONS[status], len(payload)) + payload)
                 if headers.get("connection", "").lower() == "close":
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -137,13 +137,17 @@ class _Receiver:
         finally:
             writer.close()
 
+    async def respond(self, writer: asyncio.StreamWriter, answer: bytes) -> None:
+        writer.write(answer)
+        await writer.drain()
+
     def process(self, headers: dict, body: bytes) -> int:
         self.requests += 1
         key = headers.get("idempotency-key")
         if not key:
             self.rejected += 1
             return 400
-        if not self._signed(headers.get("masthead-signature", ""), body):
+        if not self._signed(headers, body):
             self.rejected += 1
             return 401
         if key in self.seen:
@@ -155,10 +159,15 @@ class _Receiver:
                              int(sequence) if sequence and sequence.isdigit() else None, time.time()))
         return 200
 
-    def _signed(self, header: str, body: bytes) -> bool:
-        fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    def _signed(self, headers: dict, body: bytes) -> bool:
+        """The README's verification (v2: timestamp, delivery, article, sequence, event, body)."""
+        fields = dict(part.split("=", 1) for part in headers.get("masthead-signature", "").split(",")
+                      if "=" in part)
         stamp = fields.get("t", "")
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > 300:
             return False
-        expected = hmac.new(self.secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, fields.get("v1", ""))
+        if headers.get("masthead-delivery") != headers.get("idempotency-key"):
+            return False
+        signed = [stamp, *(headers.get(name, "") for name in SIGNED)]
+        expected = hmac.new(self.secret, ".".join(signed).encode() + b"." + body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, fields.get("v2", ""))

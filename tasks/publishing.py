@@ -5,7 +5,9 @@ from celery import shared_task
 from app.services import delivery_runs
 from tasks.system import RETRY
 
-# The HTTP timeout bounds an attempt well inside these limits; the lease outlives them.
+# WEBHOOK_DEADLINE_SECONDS (at most 30, checked at start-up) ends every attempt inside the
+# soft limit, under every pool; these limits are a second line where the pool enforces them
+# (prefork; the threads pool does not).
 LIMITS = {"acks_late": True, "soft_time_limit": 45, "time_limit": 60}
 
 

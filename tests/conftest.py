@@ -5,6 +5,9 @@ inside one outer transaction that is rolled back afterwards; the app's own commi
 become savepoints on that connection, so tests never see each other's data.
 """
 
+import socket
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import update
 
@@ -128,3 +131,32 @@ def _empty_tables(app) -> None:
             latest_revision_id=None, approved_revision_id=None, live_revision_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """The process's resolver (socket.getaddrinfo), answering for names under .test:
+    ``answers[name]`` is a fixed answer, ``scripts[name]`` a list of answers taken one per
+    lookup (the last one repeats), which is how a rebinding DNS server behaves;
+    ``hooks[name]`` runs before answering (to interleave other work with an attempt).
+    Other names resolve as usual; ``lookups`` counts lookups per name. Tests connect only
+    to loopback answers."""
+    state = SimpleNamespace(answers={}, scripts={}, hooks={}, lookups={})
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if not str(host).endswith(".test"):
+            return real(host, port, *args, **kwargs)
+        state.lookups[host] = state.lookups.get(host, 0) + 1
+        if host in state.hooks:
+            state.hooks[host]()
+        script = state.scripts.get(host)
+        answer = script.pop(0) if script and len(script) > 1 else (script or [None])[0]
+        answer = state.answers.get(host) if answer is None else answer
+        if answer is None:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in answer]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return state

@@ -11,31 +11,41 @@ give-up and ordering logic over real sockets.
 import hashlib
 import hmac
 import json
+import select
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+SIGNED = ("Idempotency-Key", "Masthead-Article", "Masthead-Sequence", "Masthead-Event")
 
-def verify_signature(secret: str, header: str, body: bytes, now: float | None = None,
+
+def verify_signature(secret: str, headers, body: bytes, now: float | None = None,
                      tolerance: float = 300) -> bool:
-    """True if ``header`` ("t=<unix seconds>,v1=<hex>") signs ``body`` with ``secret`` and is fresh."""
+    """True if ``headers["Masthead-Signature"]`` ("t=<unix seconds>,v2=<hex>") signs the
+    timestamp, the SIGNED headers and ``body`` with ``secret``, and is fresh."""
     try:
-        fields = dict(part.strip().split("=", 1) for part in header.split(","))
+        fields = dict(part.strip().split("=", 1) for part in headers["Masthead-Signature"].split(","))
         timestamp = int(fields["t"])
+        values = [fields["t"], *(headers[name] for name in SIGNED)]
     except (AttributeError, KeyError, ValueError):
         return False
+    if headers.get("Masthead-Delivery") != headers["Idempotency-Key"]:
+        return False  # both carry the delivery id
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False  # a replayed (or badly clock-skewed) request
-    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), fields.get("v1", "").encode())
+    message = ".".join(values).encode() + b"." + body
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), fields.get("v2", "").encode())
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The ``Masthead-Signature`` header value the sender is expected to produce for ``body``."""
+def sign(secret: str, headers: dict, body: bytes, timestamp: int | None = None) -> str:
+    """The ``Masthead-Signature`` value the sender is expected to produce for this request."""
     t = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
+    message = ".".join([str(t), *(headers[name] for name in SIGNED)]).encode() + b"." + body
+    return f"t={t},v2={hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,17 @@ class Attempt:
     outcome: str
     reason: str
     arrived: float
+    client_port: int | None = None  # the sender's port: one per connection it opened
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, receiver: "Receiver"):
+    def __init__(self, receiver: "Receiver", address: tuple[str, int], tls: ssl.SSLContext | None):
         self.receiver = receiver
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(address, _Handler)
+        if tls is not None:  # the handshake runs when a connection is accepted
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
 
     def handle_error(self, request, client_address):
         """Clients that time out and hang up are part of the tests, not errors worth a traceback."""
@@ -82,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         headers = {name.title(): value for name, value in self.headers.items()}  # HTTP names are case-blind
-        status, extra = self.server.receiver._handle(self.path, headers, body)
+        status, extra = self.server.receiver._handle(self.path, headers, body, self.client_address[1])
         payload = json.dumps({"ok": status < 300}).encode()
         try:
             self.send_response(status)
@@ -101,7 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
 class Receiver:
     """Loopback webhook endpoint; use as a context manager. All state is guarded by one lock."""
 
-    def __init__(self, secret: str | None = None, tolerance_seconds: float = 300):
+    def __init__(self, secret: str | None = None, tolerance_seconds: float = 300,
+                 address: tuple[str, int] = ("127.0.0.1", 0), tls: ssl.SSLContext | None = None):
+        """``address``: where to listen (another loopback address, or a given port);
+        ``tls``: a server-side context, to be reached over https."""
         self.secret = secret
         self.tolerance_seconds = tolerance_seconds
         self._cond = threading.Condition(threading.RLock())
@@ -114,7 +130,8 @@ class Receiver:
         self._fail_keys: dict[str, list] = {}
         self._always: tuple[int, dict] | None = None
         self._stall: list = [0, 0.0]
-        self._server = _Server(self)
+        self._server = _Server(self, address, tls)
+        self._scheme = "https" if tls is not None else "http"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="webhook-receiver", daemon=True)
         self._thread.start()
@@ -124,7 +141,11 @@ class Receiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hook"
+        return f"{self._scheme}://{host}:{port}/hook"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
 
     def close(self) -> None:
         """Stop serving; stalled handlers wake up at once. Safe to call twice."""
@@ -223,7 +244,8 @@ class Receiver:
 
     # -- request handling (called on server threads) ----------------------------------------------
 
-    def _handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+    def _handle(self, path: str, headers: dict[str, str], body: bytes,
+                client_port: int | None = None) -> tuple[int, dict]:
         stall = 0.0
         with self._cond:
             if self._stall[0] > 0:
@@ -235,7 +257,7 @@ class Receiver:
         with self._cond:
             key = headers.get("Idempotency-Key")
             status, extra, outcome, reason = self._decide(key, path, headers, body, arrived, wall)
-            self._attempts.append(Attempt(key, status, outcome, reason, arrived))
+            self._attempts.append(Attempt(key, status, outcome, reason, arrived, client_port))
             self._cond.notify_all()
         return status, extra
 
@@ -258,7 +280,7 @@ class Receiver:
 
     def _refusal(self, key, headers, body) -> str:
         if self.secret is not None and not verify_signature(
-                self.secret, headers.get("Masthead-Signature", ""), body, tolerance=self.tolerance_seconds):
+                self.secret, headers, body, tolerance=self.tolerance_seconds):
             return "bad or stale signature"
         if not key:
             return "missing Idempotency-Key"
@@ -286,3 +308,116 @@ def _int_or_none(value: str | None) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@dataclass
+class TrickledRequest:
+    key: str | None
+    opened: float  # time.monotonic() when the request had arrived
+    closed: float | None = None  # when the sender hung up
+
+
+class TricklingReceiver:
+    """A hostile receiver: it reads each request whole, then answers one byte every
+    ``interval`` seconds, so no single read ever waits long enough to time out. It records
+    every request with the time the sender hung up, to show that attempts end at their
+    deadline and that no delivery is ever being sent twice at once."""
+
+    ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+
+    def __init__(self, interval: float = 0.5):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._requests: list[TrickledRequest] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._accept, name="trickler", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+
+    @property
+    def requests(self) -> list[TrickledRequest]:
+        with self._lock:
+            return [TrickledRequest(r.key, r.opened, r.closed) for r in self._requests]
+
+    def max_open(self) -> int:
+        """The most requests open at one moment."""
+        edges = sorted((t, step) for r in self.requests
+                       for t, step in ((r.opened, 1), (r.closed or float("inf"), -1)))
+        open_now = peak = 0
+        for _, step in edges:
+            open_now += step
+            peak = max(peak, open_now)
+        return peak
+
+    def overlapping_keys(self) -> set[str]:
+        """Idempotency-Keys with two requests open at the same moment."""
+        by_key: dict[str, list[TrickledRequest]] = {}
+        for request in self.requests:
+            by_key.setdefault(request.key, []).append(request)
+        return {key for key, spans in by_key.items()
+                if any(a.opened < (b.closed or float("inf")) and b.opened < (a.closed or float("inf"))
+                       for i, a in enumerate(spans) for b in spans[i + 1:])}
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def __enter__(self) -> "TricklingReceiver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            key = _read_request(conn)
+            request = TrickledRequest(key, time.monotonic())
+            with self._lock:
+                self._requests.append(request)
+            self._trickle(conn)
+            request.closed = time.monotonic()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        """One byte per interval until the sender hangs up (seen at once: EOF)."""
+        for byte in self.ANSWER:
+            readable, _, _ = select.select([conn], [], [], self.interval)
+            if readable or self._closing.is_set():
+                return  # the sender closed the connection (or sent something unexpected)
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+
+def _read_request(conn: socket.socket) -> str | None:
+    """The Idempotency-Key of the request read whole from ``conn``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in
+               (line.decode("latin-1").partition(":") for line in head.split(b"\r\n")[1:])}
+    length = int(headers.get("content-length") or 0)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return headers.get("idempotency-key")

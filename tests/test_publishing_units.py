@@ -2,6 +2,8 @@
 
 import ipaddress
 import json
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
@@ -10,6 +12,7 @@ import feedparser
 import pytest
 from flask import Flask
 
+from app import config
 from app.publishing import signing, urlguard, webhook
 from app.publishing.formats import atom, ninjs
 from app.services import delivery_runs, outbox
@@ -23,17 +26,64 @@ NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://[fe80::1]/x",
     "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x", "http://0.0.0.0/x",
     "ftp://93.184.215.14/x", "http://user:pw@93.184.215.14/x", "https:///x",
+    # IPv6 forms that carry a refused IPv4 address: mapped, IPv4-compatible, NAT64, 6to4
+    "http://[::ffff:10.0.0.1]/x", "http://[::127.0.0.1]/x", "http://[::93.184.215.14]/x",
+    "http://[64:ff9b::127.0.0.1]/x", "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b:1::a00:1]/x",
+    "http://[2002:7f00:1::]/x", "http://[2002:a00:1::1]/x", "http://[2002:a9fe:a9fe::]/x",
+    # multicast, and other ranges that are not globally reachable
+    "http://224.0.0.1/x", "http://239.255.255.250/x", "http://[ff02::1]/x", "http://[ff0e::1]/x",
+    "http://192.0.0.9/x", "http://198.18.0.1/x", "http://192.88.99.1/x", "http://240.0.0.1/x",
+    "http://[fec0::1]/x", "http://[fd00::1]/x", "http://[2001::1]/x", "http://[100::1]/x",
+    "http://[2001:db8::1]/x", "http://[3fff::1]/x",
 ])
 def test_guard_refuses_non_public_targets(url):
     with pytest.raises(urlguard.RefusedUrl):
         urlguard.check(url, ())
 
 
-def test_guard_admits_public_and_explicitly_allowed_networks():
-    urlguard.check("https://93.184.215.14/hook", ())
-    urlguard.check("http://127.0.0.1:8080/hook", urlguard.parse_networks("127.0.0.0/8, ::1/128"))
+@pytest.mark.parametrize("url", [
+    "https://93.184.215.14/hook", "http://[2606:4700::1111]/x",
+    "http://[::ffff:93.184.215.14]/x", "http://[64:ff9b::93.184.215.14]/x", "http://[2002:5db8:d70e::1]/x",
+])
+def test_guard_admits_public_targets_and_their_ipv6_forms(url):
+    assert urlguard.check(url, ()).addresses
+
+
+def test_guard_admits_explicitly_allowed_networks():
+    loopback = urlguard.parse_networks("127.0.0.0/8, ::1/128")
+    target = urlguard.check("http://127.0.0.1:8080/hook?a=1", loopback)
+    assert target == urlguard.Target("http", "127.0.0.1", 8080, "/hook?a=1", ("127.0.0.1",))
+    assert urlguard.check("http://[::ffff:127.0.0.1]/", urlguard.parse_networks("127.0.0.0/8")).port == 80
     assert urlguard.parse_networks("") == ()
     assert urlguard.parse_networks("10.0.0.0/8") == (ipaddress.ip_network("10.0.0.0/8"),)
+
+
+def test_refusal_does_not_say_what_a_name_resolves_to(resolver):
+    resolver.answers["intranet.test"] = ["93.184.215.14", "10.20.30.40"]
+    with pytest.raises(urlguard.RefusedUrl) as refused:
+        urlguard.check("https://intranet.test/hook", ())
+    assert "10.20.30.40" not in str(refused.value) and "93.184" not in str(refused.value)
+    assert str(refused.value) == "intranet.test resolves to an address that is not public."
+
+
+def test_guard_resolves_once_and_returns_what_it_checked(resolver):
+    resolver.answers["partner.test"] = ["93.184.215.14", "2606:4700::1111", "93.184.215.14"]
+    target = urlguard.check("https://partner.test/hook", ())
+    assert target.addresses == ("93.184.215.14", "2606:4700::1111") and target.host == "partner.test"
+    assert resolver.lookups == {"partner.test": 1}
+    with pytest.raises(urlguard.RefusedUrl, match="does not resolve") as missing:
+        urlguard.check("https://missing.test/hook", ())
+    assert not isinstance(missing.value, urlguard.LookupFailed)  # permanent
+
+
+def test_a_slow_resolver_costs_the_timeout_and_is_worth_retrying(monkeypatch):
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: time.sleep(2) if host == "slow.test"
+                        else real(host, *a, **k))
+    started = time.monotonic()
+    with pytest.raises(urlguard.LookupFailed, match="did not resolve in time"):
+        urlguard.check("https://slow.test/hook", (), timeout=0.3)
+    assert time.monotonic() - started < 1.0
 
 
 def test_retry_after_seconds_and_dates():
@@ -81,13 +131,22 @@ def test_backoff_honours_a_longer_retry_after_up_to_the_cap(config_app):
     assert delivery_runs.retry_delay(1, webhook.Result(429, 1.0, retry_after=10 ** 6)) == 3600
 
 
-def test_signature_verifies_with_the_receivers_snippet():
+def test_signature_covers_the_delivery_its_sequence_and_event():
     body = json.dumps({"headline": "خبر عاجل"}, ensure_ascii=False).encode()
-    header = signing.signature_header("whsec_x", body, 1_800_000_000)
-    assert verify_signature("whsec_x", header, body, now=1_800_000_100)
-    assert not verify_signature("whsec_y", header, body, now=1_800_000_100)
-    assert not verify_signature("whsec_x", header, body + b" ", now=1_800_000_100)
-    assert not verify_signature("whsec_x", header, body, now=1_800_001_000)  # a replay, too old
+    signed = signing.Signed("D1", "A1", 7, "update")
+    header = signing.signature_header("whsec_x", signed, body, 1_800_000_000)
+    headers = {"Masthead-Signature": header, "Idempotency-Key": "D1", "Masthead-Delivery": "D1",
+               "Masthead-Article": "A1", "Masthead-Sequence": "7", "Masthead-Event": "update"}
+    assert header.startswith("t=1800000000,v2=")
+    assert verify_signature("whsec_x", headers, body, now=1_800_000_100)
+    assert not verify_signature("whsec_y", headers, body, now=1_800_000_100)
+    assert not verify_signature("whsec_x", headers, body + b" ", now=1_800_000_100)
+    assert not verify_signature("whsec_x", headers, body, now=1_800_001_000)  # a replay, too old
+    for name, other in (("Masthead-Sequence", "8"), ("Masthead-Event", "publish"),
+                        ("Masthead-Article", "A2"), ("Idempotency-Key", "D2")):
+        assert not verify_signature("whsec_x", {**headers, name: other}, body, now=1_800_000_100)
+    assert signing.signature_header("whsec_x", signing.Signed("D2", "A1", 7, "update"), body,
+                                    1_800_000_000) != header
 
 
 def _article(**extra):
@@ -132,3 +191,16 @@ def test_atom_feed_parses_and_keeps_arabic():
 ])
 def test_outlet_filters(filters, article, taken):
     assert outbox.matches(filters, article) is taken
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"DELIVERY_LEASE_SECONDS": 15}, "DELIVERY_LEASE_SECONDS must be longer"),
+    ({"WEBHOOK_DEADLINE_SECONDS": 31, "DELIVERY_LEASE_SECONDS": 60}, "WEBHOOK_DEADLINE_SECONDS must be in"),
+    ({"WEBHOOK_DEADLINE_SECONDS": 0}, "WEBHOOK_DEADLINE_SECONDS must be in"),
+    ({"OUTLET_MAX_IN_FLIGHT": 0}, "OUTLET_MAX_IN_FLIGHT must be at least 1"),
+])
+def test_settings_under_which_an_attempt_could_outlive_its_lease_are_refused(changes, message):
+    settings = {"WEBHOOK_DEADLINE_SECONDS": 15.0, "DELIVERY_LEASE_SECONDS": 60.0, "OUTLET_MAX_IN_FLIGHT": 1}
+    config.check_publishing(settings)  # the defaults hold
+    with pytest.raises(ValueError, match=message):
+        config.check_publishing({**settings, **changes})

@@ -25,7 +25,7 @@ from app.services import articles, transitions
 from app.services.uow import transaction
 from tests.experiment_helpers import etag_headers, live_seed_article
 from tests.factories import Factory
-from tests.receiver import Receiver
+from tests.receiver import Receiver, TricklingReceiver
 from tests.worker_stack import Stack, database, free_port
 from tests.workflow_helpers import transition
 
@@ -34,7 +34,7 @@ SECRET = "whsec_worker_test_0123456789"
 # Short sweeps, leases and backoffs, so recovery happens within seconds, not minutes.
 FAST = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "DELIVERY_SWEEP_SECONDS": 1,
         "DELIVERY_SWEEP_AGE_SECONDS": 2, "DELIVERY_LEASE_SECONDS": 5, "WEBHOOK_TIMEOUT_SECONDS": 2,
-        "DELIVERY_BACKOFF_BASE_SECONDS": 0.2}
+        "WEBHOOK_DEADLINE_SECONDS": 3, "DELIVERY_BACKOFF_BASE_SECONDS": 0.2}
 WAIT = 90  # seconds; generous, for a busy two-core machine
 # Where no worker dies, a lease that cannot run out mid-attempt on a slow machine: there a
 # second request for a delivery would be a bug, not a recovery.
@@ -42,10 +42,11 @@ LONG_LEASE = {"DELIVERY_LEASE_SECONDS": 30}
 
 
 @contextmanager
-def running_stack(kind: str, tmp_path: Path, *, broker: str | None = None, **settings):
+def running_stack(kind: str, tmp_path: Path, *, broker: str | None = None, pool: str = "prefork",
+                  **settings):
     """Worker and beat on ``kind`` ('embedded' or 'services'), with FAST settings."""
     with database(kind, tmp_path) as (url, default_broker):
-        stack = Stack(url, broker or default_broker, tmp_path, **{**FAST, **settings})
+        stack = Stack(url, broker or default_broker, tmp_path, pool=pool, **{**FAST, **settings})
         stack.start()
         try:
             yield stack
@@ -379,3 +380,50 @@ def test_correction_waits_for_first_version(ordering_stack, receiver):
     assert all(a.arrived > publish.arrived for a in receiver.attempts_for(update_id))
     assert update.body["bodies"][0]["value"] == "Corrected version."
     assert len(_until(stack, lambda: _all_delivered(stack))) == 2
+
+
+# -- 5. a receiver that trickles its answer --------------------------------------------------
+
+TRICKLE_DEADLINE = 6  # seconds; the trickler sends a byte every 0.5 s, under the 2 s step timeout
+
+
+@pytest.fixture(params=["threads", "prefork"])
+def trickle_stack(request, tmp_path):
+    """Two worker slots; one in flight per outlet; the breaker opens after two failures."""
+    with running_stack("services", tmp_path, pool=request.param, OUTLET_MAX_IN_FLIGHT=1,
+                       WEBHOOK_DEADLINE_SECONDS=TRICKLE_DEADLINE, OUTLET_BREAKER_FAILURES=2,
+                       **LONG_LEASE) as stack:
+        yield stack
+
+
+def _open_circuit(desk: Desk, outlet_id: str) -> dict | None:
+    health = desk.client.get(f"/v1/outlets/{outlet_id}/health", headers=desk.editor).get_json()
+    return health if health["circuit"] == "open" else None
+
+
+def test_trickling_outlet_is_cut_at_the_deadline_and_starves_nobody(trickle_stack, receiver):
+    """The issue's hostile receiver, under the threads pool (no task time limits) and
+    prefork: each attempt ends at the deadline as a failure (never ``lost``), the breaker
+    opens, no delivery is ever open twice at once, and the healthy outlet's deliveries all
+    arrive while the first trickled attempt is still open (one slot stays free for them)."""
+    stack = trickle_stack
+    desk = _desk(stack)
+    with TricklingReceiver(interval=0.5) as trickler:
+        slow = _add_outlet(desk, {"name": "Slow", "kind": "webhook", "url": trickler.url, "secret": SECRET})
+        _add_webhook(desk, receiver, name="Healthy")
+        for number in range(3):
+            _publish_new(desk, f"Story {number}")
+        healthy = _processed(stack, receiver, 3)
+        first = _until(stack, lambda: trickler.requests and trickler.requests[0].closed
+                       and trickler.requests[0])
+        assert max(d.arrived for d in healthy) < first.closed  # none waited behind the trickler
+        health = _until(stack, lambda: _open_circuit(desk, slow["id"]))
+        assert health["consecutive_failures"] >= 2
+
+        assert trickler.max_open() == 1 and trickler.overlapping_keys() == set()
+        assert all(r.closed - r.opened < TRICKLE_DEADLINE + 0.5 for r in trickler.requests if r.closed)
+    log = [a for d in _deliveries(stack, Delivery.outlet_id == slow["id"])
+           for a in desk.client.get(f"/v1/deliveries/{d.id}", headers=desk.editor).get_json()["attempt_log"]]
+    assert len(log) >= 2
+    assert {(a["outcome"], a["error"]) for a in log} == {("retry", "deadline exceeded")}
+    assert all(a["latency_ms"] <= TRICKLE_DEADLINE * 1000 for a in log)

@@ -4,9 +4,11 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from app.publishing import signing
 from tests.receiver import Receiver, sign, verify_signature
 
 SECRET = "whsec_test"
@@ -19,9 +21,10 @@ def post(receiver: Receiver, key: str | None, payload=None, secret: str | None =
     headers = {"Content-Type": "application/json", "Masthead-Event": "publish",
                "Masthead-Sequence": str(sequence), "Masthead-Article": "a1"}
     if key is not None:
-        headers["Idempotency-Key"] = key
+        headers["Idempotency-Key"] = headers["Masthead-Delivery"] = key
     if secret is not None:
-        headers["Masthead-Signature"] = sign(secret, body, timestamp)
+        signed = {"Idempotency-Key": key or "", **headers}
+        headers["Masthead-Signature"] = sign(secret, signed, body, timestamp)
     request = urllib.request.Request(receiver.url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -36,17 +39,61 @@ def receiver():
         yield r
 
 
+HEADERS = {"Idempotency-Key": "d1", "Masthead-Delivery": "d1", "Masthead-Article": "a1",
+           "Masthead-Sequence": "7", "Masthead-Event": "update"}
+
+
+def signed_headers(body: bytes, now: int, **changes) -> dict:
+    headers = {**HEADERS, **changes}
+    return {**headers, "Masthead-Signature": sign(SECRET, headers, body, now)}
+
+
 def test_verify_signature_accepts_only_fresh_authentic_headers():
-    """The README snippet: wrong secret, tampered body, replayed or malformed headers all fail."""
+    """Wrong secret, tampered body, replayed or malformed headers all fail."""
     body, now = b'{"a": 1}', 1_700_000_000
-    header = sign(SECRET, body, now)
-    assert verify_signature(SECRET, header, body, now=now + 299)
-    assert not verify_signature("other", header, body, now=now)
-    assert not verify_signature(SECRET, header, body + b" ", now=now)
-    assert not verify_signature(SECRET, header, body, now=now + 301)
-    assert not verify_signature(SECRET, header, body, now=now - 301)
-    for junk in ["", "garbage", "t=abc,v1=00", f"t={now}", f"t={now},v1=\u00e9"]:
-        assert not verify_signature(SECRET, junk, body, now=now)
+    headers = signed_headers(body, now)
+    assert verify_signature(SECRET, headers, body, now=now + 299)
+    assert not verify_signature("other", headers, body, now=now)
+    assert not verify_signature(SECRET, headers, body + b" ", now=now)
+    assert not verify_signature(SECRET, headers, body, now=now + 301)
+    assert not verify_signature(SECRET, headers, body, now=now - 301)
+    for junk in ["", "garbage", "t=abc,v2=00", f"t={now}", f"t={now},v2=\u00e9"]:
+        assert not verify_signature(SECRET, {**headers, "Masthead-Signature": junk}, body, now=now)
+    assert not verify_signature(SECRET, HEADERS, body, now=now)  # no signature at all
+
+
+@pytest.mark.parametrize("changed", [
+    {"Idempotency-Key": "d2", "Masthead-Delivery": "d2"},  # replayed as another delivery
+    {"Masthead-Delivery": "d2"},  # the two delivery headers disagree
+    {"Masthead-Sequence": "8"},  # replayed as a newer version
+    {"Masthead-Event": "takedown"},
+    {"Masthead-Article": "a2"},
+])
+def test_a_captured_request_cannot_be_replayed_with_other_headers(changed):
+    body, now = b'{"a": 1}', 1_700_000_000
+    replayed = {**signed_headers(body, now), **changed}
+    assert not verify_signature(SECRET, replayed, body, now=now)
+
+
+def test_readme_snippet_verifies_what_masthead_signs():
+    """The README's snippet, run as a subscriber would run it, against the sender's own
+    signing code: it accepts the real headers and refuses each tampered one."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("**Webhook requests** carry:"):]
+    snippet = section[section.index("```python\n") + 10:section.index("\n```", section.index("```python"))]
+    namespace: dict = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    readme_verify = namespace["verify_signature"]
+    body = json.dumps({"headline": "خبر عاجل"}, ensure_ascii=False).encode()
+    header = signing.signature_header(SECRET, signing.Signed("d1", "a1", 7, "update"), body, int(time.time()))
+    headers = {**HEADERS, "Masthead-Signature": header}
+    assert readme_verify(SECRET, headers, body)
+    assert not readme_verify(SECRET, headers, body + b" ")
+    assert not readme_verify(SECRET, {**headers, "Masthead-Sequence": "8"}, body)
+    assert not readme_verify(SECRET, {**headers, "Idempotency-Key": "d2", "Masthead-Delivery": "d2"}, body)
+    stale = signing.signature_header(SECRET, signing.Signed("d1", "a1", 7, "update"), body,
+                                     int(time.time()) - 301)
+    assert not readme_verify(SECRET, {**headers, "Masthead-Signature": stale}, body)
 
 
 def test_signed_delivery_is_recorded_with_its_headers(receiver):

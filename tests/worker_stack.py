@@ -40,11 +40,12 @@ class Stack:
     """An app plus worker and beat processes sharing its database and broker.
 
     ``settings`` reach the processes as environment variables and the in-process app as
-    config, so give them typed (1, not "1").
+    config, so give them typed (1, not "1"). ``pool`` is the worker's Celery pool.
     """
 
-    def __init__(self, url: str, broker: str, tmp_path: Path, **settings) -> None:
+    def __init__(self, url: str, broker: str, tmp_path: Path, pool: str = "prefork", **settings) -> None:
         self.logs = tmp_path
+        self.pool = pool
         config = {"DATABASE_URL": url, "CELERY_BROKER_URL": broker,
                   "CELERY_BROKER_DIR": str(tmp_path / "broker"),
                   "MASTHEAD_INSTANCE_DIR": str(tmp_path), **{k: str(v) for k, v in settings.items()}}
@@ -60,7 +61,8 @@ class Stack:
         self._spawn(["beat", "--loglevel", "INFO", "-s", str(self.logs / "schedule")], "beat.log")
 
     def start_worker(self) -> subprocess.Popen:
-        self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO"], "worker.log")
+        self._spawn(["worker", "--pool", self.pool, "--concurrency", "2", "--loglevel", "INFO"],
+                    "worker.log")
         return self.processes[-1]
 
     def kill(self, process: subprocess.Popen) -> None:

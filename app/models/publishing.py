@@ -83,6 +83,9 @@ class Delivery(IdMixin, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_expires_at: Mapped[datetime | None]
     lease_token: Mapped[str | None] = mapped_column(String(32))
+    # Set while it waits for a free slot of its outlet (OUTLET_MAX_IN_FLIGHT): an attempt
+    # that frees a slot queues the oldest such delivery, and only if there is one.
+    deferred_at: Mapped[datetime | None]
     last_status_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

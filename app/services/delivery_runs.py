@@ -4,9 +4,17 @@ The claim is a short transaction that moves the delivery from pending to sending
 lease token and expiry; only the holder of the token can record the result, so a worker
 that stalls past its lease cannot overwrite what a second worker did. The HTTP call runs
 outside any transaction. A delivery is only claimed when it is its turn: no earlier
-version for the same outlet and article is unfinished, the outlet is enabled and its
-circuit lets traffic through. The sweeper re-queues deliveries whose task was lost and
-releases leases whose worker died.
+version for the same outlet and article is unfinished, the outlet is enabled, its
+circuit lets traffic through and fewer than OUTLET_MAX_IN_FLIGHT of its deliveries are
+being sent (otherwise it is deferred: left pending, and queued again when a slot frees).
+The sweeper re-queues deliveries whose task was lost and releases leases whose worker
+died.
+
+No delivery is sent by two workers at once: the attempt's budget starts before the
+claim and ends WEBHOOK_DEADLINE_SECONDS later (the HTTP client enforces it, under any
+Celery pool), the lease runs DELIVERY_LEASE_SECONDS from the claim (longer, checked at
+start-up), and right before sending the worker checks that the lease is still its own
+and extends it (compare-and-set), so a lease that was taken away is never sent on.
 """
 
 import logging
@@ -17,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -49,38 +57,65 @@ class Claim:
     number: int
     url: str
     secret: str
+    signed: signing.Signed
     headers: dict
     body: bytes
     started_at: datetime
 
 
 def attempt(delivery_id: str) -> str:
-    """Send ``delivery_id`` if it is its turn; returns what happened (for the task result)."""
+    """Send ``delivery_id`` if it is its turn; returns what happened (for the task result):
+    skipped, deferred (its outlet has no free slot), late (the lease was lost before
+    sending: nothing sent), or the recorded outcome."""
+    config = current_app.config
+    # Started before the claim, so the claim's lease outlives the whole attempt.
+    budget = webhook.Budget.starting_now(config["WEBHOOK_DEADLINE_SECONDS"],
+                                         config["WEBHOOK_TIMEOUT_SECONDS"])
     claim = _claim(delivery_id)
-    if claim is None:
-        return "skipped"
-    result = _send(claim)
+    if not isinstance(claim, Claim):
+        return claim
+    result = _send(claim, budget)
+    if result is None:
+        return "late"
     return _record(claim, result)
 
 
-def _claim(delivery_id: str) -> Claim | None:
+def _claim(delivery_id: str) -> Claim | str:
+    """The claim, or why there is none ("skipped" or "deferred")."""
     with transaction():
         now = utcnow()
         delivery = db.session.get(Delivery, delivery_id)
         if delivery is None or delivery.state != DeliveryState.PENDING or delivery.next_attempt_at > now:
-            return None  # a repeated or early message: decided without taking locks
+            return "skipped"  # a repeated or early message: decided without taking locks
         outlet = locked(Outlet, delivery.outlet_id)  # outlet before delivery, as everywhere
         delivery = locked(Delivery, delivery_id)
-        if not _is_its_turn(delivery, now) or not _circuit_admits(outlet, now):
-            return None
-        config = current_app.config
-        delivery.state = DeliveryState.SENDING
-        delivery.attempts += 1
-        delivery.lease_token = secrets.token_hex(16)
-        delivery.lease_expires_at = now + timedelta(seconds=config["DELIVERY_LEASE_SECONDS"])
-        return Claim(delivery.id, delivery.lease_token, delivery.attempts, outlet.url, outlet.secret,
-                     _headers(outlet, delivery), WEBHOOK_FORMATS[outlet.format].render(delivery.document),
-                     now)
+        if not _is_its_turn(delivery, now):
+            return "skipped"
+        if db.session.scalar(_in_flight(outlet.id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]:
+            delivery.deferred_at = delivery.deferred_at or now  # a finishing attempt queues it again
+            return "deferred"
+        if not _circuit_admits(outlet, now):
+            return "skipped"
+        return _lease(delivery, outlet, now)
+
+
+def _lease(delivery: Delivery, outlet: Outlet, now: datetime) -> Claim:
+    delivery.state, delivery.deferred_at = DeliveryState.SENDING, None
+    delivery.attempts += 1
+    delivery.lease_token = secrets.token_hex(16)
+    delivery.lease_expires_at = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    signed = signing.Signed(delivery.id, delivery.article_id, delivery.sequence, delivery.kind.value)
+    return Claim(delivery.id, delivery.lease_token, delivery.attempts, outlet.url, outlet.secret, signed,
+                 _headers(outlet, delivery), WEBHOOK_FORMATS[outlet.format].render(delivery.document), now)
+
+
+def _in_flight(outlet_id, now: datetime):
+    """SELECT how many of the outlet's deliveries are being sent under a live lease (a
+    dead worker's expired lease holds no slot). ``outlet_id`` is a value or a column."""
+    sending = aliased(Delivery)
+    return select(func.count()).select_from(sending).where(
+        sending.outlet_id == outlet_id, sending.state == DeliveryState.SENDING,
+        sending.lease_expires_at > now)
 
 
 def _is_its_turn(delivery: Delivery, now: datetime) -> bool:
@@ -123,15 +158,39 @@ def _headers(outlet: Outlet, delivery: Delivery) -> dict:
             "Masthead-Sequence": str(delivery.sequence), "Masthead-Article": delivery.article_id}
 
 
-def _send(claim: Claim) -> webhook.Result:
-    config = current_app.config
+def _send(claim: Claim, budget: webhook.Budget) -> webhook.Result | None:
+    """The attempt's result; None if the lease was lost before anything was sent."""
+    allowed = urlguard.parse_networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
     try:
-        urlguard.check(claim.url, urlguard.parse_networks(config["WEBHOOK_ALLOWED_NETWORKS"]))
+        target = urlguard.check(claim.url, allowed, timeout=budget.next_timeout())
+    except urlguard.LookupFailed as failed:  # DNS may answer next time: a retry, not dead
+        return webhook.Result(None, 0.0, error=str(failed))
     except urlguard.RefusedUrl as refused:
         return webhook.Result(None, 0.0, error=f"refused: {refused}", refused=True)
+    except webhook.DeadlineExceeded:
+        return webhook.Result(None, 0.0, error="deadline exceeded")
+    if not _extend_lease(claim):
+        return None
     headers = {**claim.headers, signing.HEADER: signing.signature_header(
-        claim.secret, claim.body, int(time.time()))}
-    return webhook.post(claim.url, claim.body, headers, config["WEBHOOK_TIMEOUT_SECONDS"])
+        claim.secret, claim.signed, claim.body, int(time.time()))}
+    return webhook.post(target, claim.body, headers, budget)
+
+
+def _extend_lease(claim: Claim) -> bool:
+    """Right before sending: the lease is still this claim's and live (compare), and runs a
+    full term from now (set). False if another worker may hold the delivery now."""
+    with transaction():
+        now = utcnow()
+        extended = db.session.execute(
+            update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.lease_token == claim.token,
+                                   Delivery.state == DeliveryState.SENDING, Delivery.lease_expires_at > now)
+            .values(lease_expires_at=now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"]))
+            .execution_options(synchronize_session=False))
+    if extended.rowcount != 1:
+        log.warning("delivery=%s attempt=%d not sent: its lease was lost before sending",
+                    claim.delivery_id, claim.number)
+        return False
+    return True
 
 
 def _record(claim: Claim, result: webhook.Result) -> str:
@@ -149,10 +208,21 @@ def _record(claim: Claim, result: webhook.Result) -> str:
         if delivery.lease_token != claim.token:  # the lease expired and was given to another
             return "late"
         was_probe = outlet.circuit == Circuit.PROBING
+        # Counted with this delivery still sending: only a full outlet can have deferred some.
+        was_full = session.scalar(_in_flight(outlet.id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]
         _apply(delivery, outlet, result, outcome, now)
     _log_attempt(claim, result, outcome)
     _queue_follow_ups(delivery, outcome, was_probe)
+    if was_full:
+        _queue_deferred(delivery.outlet_id)
     return outcome
+
+
+def _queue_deferred(outlet_id: str) -> None:
+    """This attempt freed a slot of a full outlet: queue its longest-deferred delivery."""
+    waiting = _due_ids(utcnow(), Delivery.outlet_id == outlet_id, Delivery.deferred_at.is_not(None),
+                       limit=1, order=Delivery.deferred_at)
+    outbox.queue(waiting)
 
 
 def _outlet_to_update(outlet_id: str, result: webhook.Result, now: datetime) -> Outlet:
@@ -241,7 +311,7 @@ def _queue_follow_ups(delivery: Delivery, outcome: str, was_probe: bool) -> None
         if delay <= current_app.config["DELIVERY_SWEEP_AGE_SECONDS"] * 10:
             outbox.queue([delivery.id], countdown=max(delay, 0.0))
         return
-    if outcome == "delivered" and was_probe:
+    if outcome == "delivered" and was_probe:  # beyond the outlet's slots they are deferred
         outbox.queue(_due_ids(utcnow(), Delivery.outlet_id == delivery.outlet_id))
         return
     successor = db.session.scalar(
@@ -272,14 +342,17 @@ def sweep() -> dict:
     return {"released": released, "queued": len(due)}
 
 
-def _due_ids(due_before: datetime, *where) -> list[str]:
-    """Pending deliveries due by ``due_before`` whose turn it is, on outlets taking traffic."""
+def _due_ids(due_before: datetime, *where, limit: int = SWEEP_BATCH,
+             order=Delivery.next_attempt_at) -> list[str]:
+    """Pending deliveries due by ``due_before`` whose turn it is, on outlets taking traffic
+    and with a free slot (a full outlet's deliveries are queued as its slots free)."""
     now = utcnow()
     admits = (Outlet.circuit == Circuit.CLOSED) | (Outlet.circuit_retry_at <= now)
+    has_slot = _in_flight(Outlet.id, now).scalar_subquery() < current_app.config["OUTLET_MAX_IN_FLIGHT"]
     query = (select(Delivery.id).join(Outlet, Outlet.id == Delivery.outlet_id)
              .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_at <= due_before,
-                    Outlet.enabled, admits, ~_unfinished_predecessor(Delivery), *where)
-             .order_by(Delivery.next_attempt_at).limit(SWEEP_BATCH))
+                    Outlet.enabled, admits, has_slot, ~_unfinished_predecessor(Delivery), *where)
+             .order_by(order).limit(limit))
     return list(db.session.scalars(query))
 
 

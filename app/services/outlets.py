@@ -81,7 +81,7 @@ def _check(kind: OutletKind, data: dict) -> None:
         raise _invalid("/url", "A webhook outlet needs a URL.")
     allowed = urlguard.parse_networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
     try:
-        urlguard.check(data["url"], allowed)
+        urlguard.check(data["url"], allowed, timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     except urlguard.RefusedUrl as refused:
         raise _invalid("/url", str(refused)) from refused
 
