@@ -1,6 +1,6 @@
 """outlet hardening: when a delivery last waited for a free slot of its outlet
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30 11:45:00
 """
@@ -8,9 +8,8 @@ Create Date: 2026-11-30 11:45:00
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
 
-revision = '0010'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
@@ -18,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('deliveries') as batch_op:
-        batch_op.add_column(sa.Column('deferred_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deferred_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
