@@ -165,3 +165,13 @@ def test_wait_for_times_out_with_a_useful_message(receiver):
         receiver.wait_for(2, timeout=0.2)
     post(receiver, "d2")
     receiver.wait_for(lambda r: "d2" in r.by_key, timeout=2)
+
+
+def test_example_receiver_uses_the_readme_snippet():
+    """examples/webhook_receiver.py (the quickstart's outlet) verifies exactly as documented."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("**Webhook requests** carry:"):]
+    snippet = section[section.index("```python\n") + 10:section.index("\n```", section.index("```python"))]
+    function = snippet[snippet.index("SIGNED = "):]
+    assert function in (root / "examples" / "webhook_receiver.py").read_text()
