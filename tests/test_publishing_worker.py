@@ -243,8 +243,7 @@ def _publish_many(stack: Stack, desk: Desk, count: int) -> None:
             article = articles.create_article(desk.writer_user, {
                 "language": "en", "headline": f"Bulk {number}", "body": f"Bulk article {number}."})
             for actor, action in steps:
-                transitions.apply(actor, article.id, None, action, comment=None, publish_at=None,
-                                  four_eyes=True)
+                transitions.apply(actor, article.id, None, action, comment=None, publish_at=None)
 
 
 def test_sigkill_worker_mid_500_deliveries(services_stack, receiver):

@@ -14,10 +14,8 @@ from flask import current_app, g, request
 
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiToken, Role, User
-from app.services import serving
+from app.services import policy, serving
 from app.services import users as user_service
-
-ALL_ROLES = (Role.WRITER, Role.EDITOR, Role.ADMIN)
 
 
 def current_user() -> User:
@@ -52,9 +50,10 @@ def _require_role(user: User, permitted: frozenset[Role]) -> None:
         raise Forbidden(f"This needs one of the roles: {', '.join(sorted(permitted))}.")
 
 
-def login_required(*roles: Role):
-    """Authenticate the caller, then require one of ``roles`` (all roles if none given)."""
-    permitted = frozenset(roles or ALL_ROLES)
+def login_required(capability: str = "newsroom"):
+    """Authenticate the caller, then require the roles that have ``capability`` (the policy's
+    table); by default any signed-in role."""
+    permitted = policy.roles_for(capability)
 
     def decorator(view):
         @wraps(view)

@@ -4,7 +4,6 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import IDEMPOTENCY_KEY_PARAM, LINK_HEADER, ApiBlueprint, idempotent, next_link
-from app.models import Role
 from app.schemas.publishing import (
     DeliveryDetailSchema,
     DeliveryListArgsSchema,
@@ -15,12 +14,11 @@ from app.services import deliveries
 
 blp = ApiBlueprint("deliveries", __name__, url_prefix="/v1/deliveries",
                    description="Deliveries to outlets, with their attempts")
-NEWSROOM = (Role.EDITOR, Role.ADMIN)
 
 
 @blp.route("")
 class Deliveries(MethodView):
-    @login_required(*NEWSROOM)
+    @login_required("outlets:read")
     @blp.arguments(DeliveryListArgsSchema, location="query")
     @blp.response(200, DeliveryPageSchema, headers=LINK_HEADER)
     def get(self, args):
@@ -32,7 +30,7 @@ class Deliveries(MethodView):
 
 @blp.route("/<delivery_id>")
 class DeliveryById(MethodView):
-    @login_required(*NEWSROOM)
+    @login_required("outlets:read")
     @blp.response(200, DeliveryDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, delivery_id):
@@ -44,7 +42,7 @@ class DeliveryById(MethodView):
 
 @blp.route("/<delivery_id>/redeliver")
 class Redeliver(MethodView):
-    @login_required(*NEWSROOM)
+    @login_required("deliveries")
     @idempotent
     @blp.response(201, DeliverySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -57,7 +55,7 @@ class Redeliver(MethodView):
 
 @blp.route("/<delivery_id>/cancel")
 class Cancel(MethodView):
-    @login_required(*NEWSROOM)
+    @login_required("deliveries")
     @blp.response(200, DeliverySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")

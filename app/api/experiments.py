@@ -6,7 +6,6 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
 from app.experiments import chart
-from app.models import Role
 from app.schemas.experiments import (
     EventMetricsSchema,
     ExperimentActionSchema,
@@ -20,7 +19,6 @@ from app.services.event_stores import event_store
 
 blp = ApiBlueprint("experiments", __name__, url_prefix="/v1",
                    description="Headline experiments (A/B tests of an article's candidates)")
-EDITORS = (Role.EDITOR, Role.ADMIN)
 
 
 def _errors(view):
@@ -38,7 +36,7 @@ class ArticleExperiment(MethodView):
         """Results of the article's current or latest experiment"""
         return experiment_results.results(experiments.read_current(current_user(), article_id))
 
-    @login_required(*EDITORS)
+    @login_required("experiments")
     @blp.arguments(ExperimentStartSchema)
     @blp.response(201, ExperimentSchema)
     @_errors
@@ -49,7 +47,7 @@ class ArticleExperiment(MethodView):
 
 @blp.route("/articles/<article_id>/experiment/actions")
 class ExperimentActions(MethodView):
-    @login_required(*EDITORS)
+    @login_required("experiments")
     @blp.arguments(ExperimentActionSchema)
     @blp.response(200, ExperimentSchema)
     @_errors
@@ -60,7 +58,7 @@ class ExperimentActions(MethodView):
 
 @blp.route("/articles/<article_id>/experiment/winner")
 class ExperimentWinner(MethodView):
-    @login_required(*EDITORS)
+    @login_required("experiments")
     @blp.arguments(WinnerSchema)
     @blp.response(200, ExperimentSchema)
     @_errors
@@ -83,7 +81,7 @@ class ExperimentChart(MethodView):
 
 @blp.route("/experiments/event-metrics")
 class EventMetrics(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("operations")
     @blp.response(200, EventMetricsSchema)
     def get(self):
         """Events received by outcome, and how many await the next flush"""

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, current_app, request
 
 from app import metrics
 from app.api.auth import login_required
-from app.models import Role
 from app.services.metrics_state import StateCollector
 
 blp = Blueprint("metrics", __name__)
@@ -17,7 +16,7 @@ def scrape():
     """Prometheus metrics: METRICS_TOKEN as a bearer token (for the scraper), or an admin's."""
     if _scraper_token_matches():
         return _exposition()
-    return login_required(Role.ADMIN)(_exposition)()
+    return login_required("operations")(_exposition)()
 
 
 def _scraper_token_matches() -> bool:

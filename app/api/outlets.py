@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
-from app.models import Outlet, OutletKind, Role
+from app.models import Outlet, OutletKind
 from app.schemas.publishing import (
     OutletCreateSchema,
     OutletHealthSchema,
@@ -32,13 +32,13 @@ def present(outlet: Outlet, *, with_secret: bool = False) -> dict:
 
 @blp.route("")
 class Outlets(MethodView):
-    @login_required(Role.EDITOR, Role.ADMIN)
+    @login_required("outlets:read")
     @blp.response(200, OutletSchema(many=True))
     def get(self):
         """List outlets"""
         return [present(outlet) for outlet in outlets.list_outlets()]
 
-    @login_required(Role.ADMIN)
+    @login_required("outlets:manage")
     @blp.arguments(OutletCreateSchema)
     @blp.response(201, OutletWithSecretSchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -51,14 +51,14 @@ class Outlets(MethodView):
 
 @blp.route("/<outlet_id>")
 class OutletById(MethodView):
-    @login_required(Role.EDITOR, Role.ADMIN)
+    @login_required("outlets:read")
     @blp.response(200, OutletSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, outlet_id):
         """Read an outlet"""
         return present(outlets.get(outlet_id))
 
-    @login_required(Role.ADMIN)
+    @login_required("outlets:manage")
     @blp.arguments(OutletWriteSchema)
     @blp.response(200, OutletSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -70,7 +70,7 @@ class OutletById(MethodView):
 
 @blp.route("/<outlet_id>/secret")
 class OutletSecret(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("outlets:manage")
     @blp.response(200, OutletWithSecretSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -81,7 +81,7 @@ class OutletSecret(MethodView):
 
 @blp.route("/<outlet_id>/health")
 class OutletHealth(MethodView):
-    @login_required(Role.EDITOR, Role.ADMIN)
+    @login_required("outlets:read")
     @blp.response(200, OutletHealthSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, outlet_id):

@@ -2,12 +2,10 @@
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from app.api.auth import current_user
 from app.api.http import etag_for
 from app.models import Article
-from app.services import workflow
+from app.services import policy
 from app.services.pagination import Page
 
 
@@ -21,9 +19,7 @@ class ArticleView:
 
 
 def present(article: Article) -> ArticleView:
-    four_eyes = current_app.config["FOUR_EYES_REQUIRED"]
-    return ArticleView(article, workflow.allowed_actions(current_user(), article,
-                                                         four_eyes=four_eyes))
+    return ArticleView(article, policy.allowed_actions(current_user(), article))
 
 
 def present_page(page: Page) -> Page:

@@ -4,7 +4,6 @@ from flask.views import MethodView
 
 from app.api.auth import login_required
 from app.api.http import ApiBlueprint
-from app.models import Role
 from app.schemas.experiments import SiteCreateSchema, SiteSchema
 from app.services import sites
 
@@ -14,13 +13,13 @@ blp = ApiBlueprint("sites", __name__, url_prefix="/v1/sites",
 
 @blp.route("")
 class Sites(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("sites")
     @blp.response(200, SiteSchema(many=True))
     def get(self):
         """List sites"""
         return sites.list_sites()
 
-    @login_required(Role.ADMIN)
+    @login_required("sites")
     @blp.arguments(SiteCreateSchema)
     @blp.response(201, SiteSchema)
     def post(self, data):
@@ -30,7 +29,7 @@ class Sites(MethodView):
 
 @blp.route("/<site_id>")
 class SiteById(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("sites")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, site_id):

@@ -4,7 +4,6 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
-from app.models import Role
 from app.schemas.system import HeartbeatSchema, WorkersStatusSchema
 from app.services import system
 
@@ -14,7 +13,7 @@ blp = ApiBlueprint("system", __name__, url_prefix="/v1/system",
 
 @blp.route("/heartbeats")
 class Heartbeats(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("operations")
     @blp.response(202, HeartbeatSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self):
@@ -25,7 +24,7 @@ class Heartbeats(MethodView):
 
 @blp.route("/heartbeats/<heartbeat_id>")
 class HeartbeatById(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("operations")
     @blp.response(200, HeartbeatSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, heartbeat_id):
@@ -35,7 +34,7 @@ class HeartbeatById(MethodView):
 
 @blp.route("/workers")
 class Workers(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("operations")
     @blp.response(200, WorkersStatusSchema)
     def get(self):
         """When a worker last answered and when beat last ran"""

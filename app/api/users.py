@@ -31,13 +31,13 @@ class Me(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("users")
     @blp.response(200, UserSchema(many=True))
     def get(self):
         """List users"""
         return service.list_users()
 
-    @login_required(Role.ADMIN)
+    @login_required("users")
     @idempotent
     @blp.arguments(UserSchema)
     @blp.response(201, UserSchema)
@@ -51,14 +51,14 @@ class Users(MethodView):
 
 @blp.route("/users/<user_id>")
 class UserById(MethodView):
-    @login_required(Role.ADMIN)
+    @login_required("users")
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id):
         """Read a user"""
         return service.get_user(user_id)
 
-    @login_required(Role.ADMIN)
+    @login_required("users")
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")

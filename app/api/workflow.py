@@ -1,12 +1,10 @@
 """The review workflow: transitions, the audit history and the review queue."""
 
-from flask import current_app
 from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, LINK_HEADER, ApiBlueprint, expected_version, next_link
 from app.api.presenters import present_page, with_etag
-from app.models import Role
 from app.schemas.articles import (
     ArticlePageSchema,
     ArticleSchema,
@@ -38,7 +36,6 @@ class Transitions(MethodView):
         article = transitions.apply(
             current_user(), article_id, expected_version(), data["action"],
             comment=data.get("comment"), publish_at=data.get("publish_at"),
-            four_eyes=current_app.config["FOUR_EYES_REQUIRED"],
         )
         return with_etag(article)
 
@@ -58,7 +55,7 @@ class History(MethodView):
 
 @blp.route("/review-queue")
 class ReviewQueue(MethodView):
-    @login_required(Role.EDITOR, Role.ADMIN)
+    @login_required("review")
     @blp.arguments(ReviewQueueArgsSchema, location="query")
     @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
     def get(self, args):

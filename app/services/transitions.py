@@ -6,7 +6,7 @@ from datetime import datetime
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import Article, Comment, User, utcnow
-from app.services import audit, experiments, headlines, publishing, workflow
+from app.services import audit, experiments, headlines, policy, publishing, workflow
 from app.services.articles import locked_for_write
 from app.services.uow import transaction
 from app.services.workflow import Refusal
@@ -36,10 +36,10 @@ class Step:
 
 
 def apply(actor: User, article_id: str, expected_version: int | None, action: str, *,
-          comment: str | None, publish_at: datetime | None, four_eyes: bool) -> Article:
+          comment: str | None, publish_at: datetime | None) -> Article:
     with transaction():
         article = locked_for_write(actor, article_id, expected_version, "read")
-        _refuse_unless_allowed(actor, article, action, four_eyes)
+        _refuse_unless_allowed(actor, article, action)
         step = Step(actor, utcnow(), comment, publish_at)
         _check_inputs(workflow.MACHINE[action], article, step)
         _perform(article, action, step)
@@ -64,8 +64,8 @@ def _perform(article: Article, action: str, step: Step) -> None:
     article.updated_at = step.now
 
 
-def _refuse_unless_allowed(actor: User, article: Article, action: str, four_eyes: bool) -> None:
-    refusal = workflow.check(actor, article, action, four_eyes=four_eyes)
+def _refuse_unless_allowed(actor: User, article: Article, action: str) -> None:
+    refusal = policy.workflow_refusal(actor, article, action)
     if refusal is None:
         return
     words = {"role": actor.role, "action": action.replace("_", " "), "state": article.state}
@@ -73,7 +73,7 @@ def _refuse_unless_allowed(actor: User, article: Article, action: str, four_eyes
         raise Forbidden(FORBIDDEN[refusal].format(**words))
     raise Conflict(
         CONFLICT[refusal].format(**words), current_state=article.state,
-        allowed_actions=workflow.allowed_actions(actor, article, four_eyes=four_eyes),
+        allowed_actions=policy.allowed_actions(actor, article),
     )
 
 

@@ -96,9 +96,5 @@ def check(actor: User, article: Article, action: str, *, four_eyes: bool) -> Ref
     return None
 
 
-def allowed_actions(actor: User, article: Article, *, four_eyes: bool) -> list[str]:
-    return [a for a in ACTIONS if check(actor, article, a, four_eyes=four_eyes) is None]
-
-
 def state_after_edit(state: ArticleState) -> ArticleState:
     return STATE_AFTER_EDIT.get(state, state)
