@@ -1,6 +1,6 @@
 """What the front-page snippet adds to paint times, measured in headless Chromium.
 
-    .venv/bin/python bench/snippet_paint.py [--loads 15]
+    .venv/bin/python bench/snippet_paint.py [--loads 15] [--loading defer|async]
 
 Needs chromium and chromedriver (Debian). Starts the embedded stack's API under gunicorn
 on loopback (a scratch SQLite database; no worker is needed: publishing starts the
@@ -52,7 +52,8 @@ setTimeout(function () { done(out); }, 500);"""
 
 
 def _setup_module():
-    spec = importlib.util.spec_from_file_location("front_page_setup", ROOT / "examples" / "front-page" / "setup.py")
+    path = ROOT / "examples" / "front-page" / "setup.py"
+    spec = importlib.util.spec_from_file_location("front_page_setup", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -119,24 +120,32 @@ def measure(site: str, loads: int, cold: bool) -> dict[str, list[dict]]:
         driver.quit()
 
 
-def _median(runs: list[dict], name: str) -> float | None:
+def _quartiles(runs: list[dict], name: str) -> list[float]:
+    """Lower quartile, median and upper quartile of a metric over the loads."""
     values = [run[name] for run in runs if run.get(name) is not None]
-    return statistics.median(values) if values else None
+    return statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+
+
+def _cell(quartiles: list[float]) -> str:
+    return f"{quartiles[1]:.1f} ({quartiles[0]:.0f}-{quartiles[2]:.0f})"
 
 
 def report(state: str, runs: dict[str, list[dict]]) -> None:
-    print(f"\n{state} ({len(runs['with'])} loads each, medians in ms)")
-    print("| metric | without the snippet | with the snippet | added |\n|---|---:|---:|---:|")
+    print(f"\n{state} ({len(runs['with'])} loads each; ms after navigation start, median "
+          "(interquartile range))")
+    print("| metric | without the snippet | with the snippet | added (medians) |\n|---|---:|---:|---:|")
     for name, label in (("first-paint", "first paint"), ("first-contentful-paint", "first contentful paint"),
                         ("lcp", "largest contentful paint")):
-        without, with_ = _median(runs["without"], name), _median(runs["with"], name)
-        print(f"| {label} | {without:.1f} | {with_:.1f} | {with_ - without:+.1f} |")
-    print(f"| serving answer (headlines final) | | {_median(runs['with'], 'served'):.1f} | |")
+        without, with_ = _quartiles(runs["without"], name), _quartiles(runs["with"], name)
+        print(f"| {label} | {_cell(without)} | {_cell(with_)} | {with_[1] - without[1]:+.1f} |")
+    print(f"| serving answer (headlines final) | | {_cell(_quartiles(runs['with'], 'served'))} | |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=15)
+    parser.add_argument("--loading", choices=["defer", "async"], default="defer",
+                        help="how the script tag loads the snippet")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         instance = Path(scratch)
@@ -147,7 +156,7 @@ def main() -> None:
         server = _gunicorn(url, instance, port)
         try:
             setup = _setup_module()
-            stories = setup.setup(api, token, instance / "site" / "with")
+            stories = setup.setup(api, token, instance / "site" / "with", args.loading)
             setup.write_site(instance / "site" / "without", stories, "")
             _wait_served(api, stories, instance / "site" / "with" / "index.html")
             with static_site(instance / "site") as site:

@@ -65,7 +65,8 @@ def responses(driver, url_part: str) -> list[str]:
     ids = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.responseReceived" and url_part in message["params"]["response"]["url"]:
+        received = message["method"] == "Network.responseReceived"
+        if received and url_part in message["params"]["response"]["url"]:
             ids.append(message["params"]["requestId"])
     return [driver.execute_cdp_cmd("Network.getResponseBody", {"requestId": request_id})["body"]
             for request_id in ids]

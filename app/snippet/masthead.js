@@ -31,7 +31,8 @@
       return value || fallback;
     }
 
-    var api = option("api", script && script.src ? new URL(script.src).origin : "");
+    // The API is where the script came from, unless data-api says otherwise.
+    var api = option("api", script && script.src ? new URL(script.src).origin : "").replace(/\/+$/, "");
     var key = option("key", "");
     var budget = +option("budget", 300);
     var storage = option("storage", "local") !== "none";
@@ -169,7 +170,7 @@
       var heights = elements.map(function (element) { return element.offsetHeight; });
       elements.forEach(function (element, index) {
         var item = items[element.getAttribute(ATTR)];
-        if (!item) return;
+        if (!item || element.children.length) return;  // only text is swapped: markup stays intact
         element.style.minHeight = heights[index] + "px";  // a shorter headline keeps the box
         if (element.textContent !== item.headline) element.textContent = item.headline;
         element.lang = item.language;

@@ -31,7 +31,8 @@ def _folded(text: str) -> str:
 
 def upworthy(data: Path) -> list[dict]:
     tests: dict[str, list[dict]] = {}
-    with gzip.open(data / "upworthy" / "upworthy-exploratory-packages.csv.gz", "rt", encoding="utf-8") as rows:
+    archive = data / "upworthy" / "upworthy-exploratory-packages.csv.gz"
+    with gzip.open(archive, "rt", encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             tests.setdefault(row["clickability_test_id"], []).append(row)
     stories, used = [], set()

@@ -74,11 +74,12 @@ def publish(writer: Api, editor: Api, story: dict) -> str:
     return article["id"]
 
 
-def script_tag(api: Api, key: str, **options: str) -> str:
-    """The snippet's tag: the deployed version's immutable URL and its integrity hash."""
+def script_tag(api: Api, key: str, loading: str = "defer", **options: str) -> str:
+    """The snippet's tag: the deployed version's immutable URL and its integrity hash,
+    loaded ``defer`` (run once the page is parsed) or ``async``; never blocking."""
     _, headers = api.call("HEAD", "/v1/serve/masthead.js")
     extra = "".join(f' data-{name}="{html.escape(value)}"' for name, value in options.items())
-    return (f'<script defer src="{api.base}{headers["Content-Location"]}" '
+    return (f'<script {loading} src="{api.base}{headers["Content-Location"]}" '
             f'integrity="{headers["Masthead-Integrity"]}" crossorigin="anonymous" '
             f'data-key="{html.escape(key)}"{extra}></script>')
 
@@ -134,7 +135,7 @@ def write_site(out: Path, stories: list[dict], tag: str) -> None:
         (out / f"article-{number:02d}.html").write_text(article_page(story, tag), encoding="utf-8")
 
 
-def setup(api_url: str, admin_token: str, out: Path) -> list[dict]:
+def setup(api_url: str, admin_token: str, out: Path, loading: str = "defer") -> list[dict]:
     """Publish the stories, get a site key, write the site; the stories with their ids."""
     admin = Api(api_url, admin_token)
     writer, editor = newsroom(admin)
@@ -142,7 +143,7 @@ def setup(api_url: str, admin_token: str, out: Path) -> list[dict]:
     for story in stories:
         story["id"] = publish(writer, editor, story)
     site, _ = admin.call("POST", "/v1/sites", {"name": "Example front page"})
-    write_site(out, stories, script_tag(admin, site["key"]))
+    write_site(out, stories, script_tag(admin, site["key"], loading))
     return stories
 
 
