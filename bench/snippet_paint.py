@@ -1,6 +1,6 @@
 """What the front-page snippet adds to paint times, measured in headless Chromium.
 
-    .venv/bin/python bench/snippet_paint.py [--loads 15] [--loading defer|async]
+    .venv/bin/python bench/snippet_paint.py [--loads 15] [--loading async|defer]
 
 Needs chromium and chromedriver (Debian). Starts the embedded stack's API under gunicorn
 on loopback (a scratch SQLite database; no worker is needed: publishing starts the
@@ -144,7 +144,7 @@ def report(state: str, runs: dict[str, list[dict]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=15)
-    parser.add_argument("--loading", choices=["defer", "async"], default="defer",
+    parser.add_argument("--loading", choices=["async", "defer"], default="async",
                         help="how the script tag loads the snippet")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
