@@ -70,3 +70,26 @@ def responses(driver, url_part: str) -> list[str]:
             ids.append(message["params"]["requestId"])
     return [driver.execute_cdp_cmd("Network.getResponseBody", {"requestId": request_id})["body"]
             for request_id in ids]
+
+
+@contextmanager
+def live_server(app):
+    """The app under werkzeug's threaded server on a free loopback port: its base URL."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def requests_sent(driver) -> list[dict]:
+    """The requests the page sent (url, method, postData) since the last look at the log."""
+    sent = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            sent.append(message["params"]["request"])
+    return sent
