@@ -19,6 +19,7 @@ ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admi
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/static/<path:filename>",
           "/v1/serve/headlines", "/v1/events",  # site key instead of a token
           "/v1/feeds/<outlet_id>",  # published articles are public
+          "/v1/serve/masthead.js", "/v1/serve/masthead.<version>.js",  # the front-page snippet
           "/docs", "/docs/init.js", "/docs/assets/<name>"}  # the reference page
 
 # (method, route) -> roles that pass the role check. Article routes act on the caller's own

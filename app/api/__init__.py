@@ -13,6 +13,7 @@ from app.api import (
     public,
     revisions,
     sites,
+    snippet,
     system,
     users,
     workflow,
@@ -20,7 +21,7 @@ from app.api import (
 
 BLUEPRINTS = (health.blp, users.blp, articles.blp, revisions.blp, workflow.blp, comments.blp,
               headlines.blp, experiments.blp, imports.blp, sites.blp, public.blp, outlets.blp, deliveries.blp,
-              feeds.blp, system.blp)
+              feeds.blp, system.blp, snippet.blp)
 
 
 def register_blueprints(api) -> None:

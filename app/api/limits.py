@@ -1,5 +1,5 @@
 """Rate limits: per API token (its id, once authenticated) on the editorial API, per site
-key and client address on the public endpoints, per address on feeds and on failed
+key and client address on the public endpoints, per address on feeds, the front-page snippet and failed
 authentications (an unknown token or site key); health checks are exempt.
 
 Counters live in RATE_LIMIT_STORAGE_URL: Redis in production, so every API process
@@ -20,7 +20,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse, storage, strategies
 
-from app.api import feeds, health, public
+from app.api import feeds, health, public, snippet
 from app.api.browser import skip_on_hot_path
 from app.errors import TooManyRequests
 
@@ -34,6 +34,8 @@ def init_limits(app: Flask) -> Limiter:
         default_limits=[lambda: f"{current_app.config['EDITORIAL_RATE_LIMIT_PER_MINUTE']}/minute"])
     limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
                   key_func=lambda: f"addr:{request.remote_addr}")(feeds.blp)
+    limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
+                  key_func=lambda: f"addr:{request.remote_addr}")(snippet.blp)
     limiter.exempt(public.blp)  # PublicLimiter below, called once the site key is known
     limiter.exempt(health.blp)
     app.extensions["public_limiter"] = PublicLimiter(app.config["RATE_LIMIT_STORAGE_URL"])

@@ -85,8 +85,10 @@ def serve_headlines():
             missing.append(article_id)
         else:
             items.append(live.item_for(point))
-    body = f'{{"items":[{",".join(items)}],"missing":{json.dumps(missing)}}}'
-    max_age = current_app.config["SERVING_CACHE_SECONDS"]
+    config = current_app.config
+    body = (f'{{"items":[{",".join(items)}],"missing":{json.dumps(missing)},'
+            f'"engaged_seconds":{config["ENGAGED_SECONDS"]}}}')
+    max_age = config["SERVING_CACHE_SECONDS"]
     return Response(body, mimetype="application/json",
                     headers={"Cache-Control": f"private, max-age={max_age}"})
 

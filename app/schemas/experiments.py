@@ -165,11 +165,16 @@ class ServedHeadlineSchema(Schema):
     candidate_id = fields.String(allow_none=True)
     experiment_id = fields.String(allow_none=True, metadata={
         "description": "Set while a test runs: report impressions and clicks with it"})
+    language = fields.String(metadata={"description": "The article's BCP 47 language tag"})
+    direction = fields.String(metadata={"enum": ["ltr", "rtl"], "description": "Its text direction"})
 
 
 class ServedSchema(Schema):
     items = fields.List(fields.Nested(ServedHeadlineSchema))
     missing = fields.List(fields.String(), metadata={"description": "Ids that are not live"})
+    engaged_seconds = fields.Integer(metadata={
+        "description": "ENGAGED_SECONDS: after a click, send `engaged` once the reader has stayed "
+                       "this long on the article"})
 
 
 class EventSchema(Schema):

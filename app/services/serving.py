@@ -18,6 +18,7 @@ headline. Once an experiment ends, everyone gets the winner.
 """
 
 import bisect
+import functools
 import hashlib
 import itertools
 import json
@@ -41,6 +42,7 @@ from app.models import (
     Site,
     utcnow,
 )
+from app.text import direction
 
 log = logging.getLogger(__name__)
 FULL_REFRESH_SECONDS = 60
@@ -48,6 +50,7 @@ CLOCK_SKEW = timedelta(seconds=10)
 
 
 MASK = 2 ** 64 - 1
+_direction = functools.lru_cache(maxsize=256)(direction)  # a few tags, each asked per arm
 
 
 def visitor_hash(visitor: str) -> int:
@@ -55,10 +58,14 @@ def visitor_hash(visitor: str) -> int:
     return int.from_bytes(hashlib.blake2b(visitor.encode(), digest_size=8).digest(), "big")
 
 
-def _item(article_id: str, text: str, candidate_id: str | None, experiment_id: str | None) -> str:
-    """One article's entry of a serving response, encoded once per snapshot, not per request."""
-    return json.dumps({"article_id": article_id, "headline": text, "candidate_id": candidate_id,
-                       "experiment_id": experiment_id}, ensure_ascii=False, separators=(",", ":"))
+def _item(article: Article, text: str, candidate_id: str | None, experiment_id: str | None) -> str:
+    """One article's entry of a serving response, encoded once per snapshot, not per request.
+
+    The language and direction let a page render the text right (``lang``, ``dir``)."""
+    return json.dumps({"article_id": article.id, "headline": text, "candidate_id": candidate_id,
+                       "experiment_id": experiment_id, "language": article.language,
+                       "direction": _direction(article.language)},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -141,17 +148,17 @@ def _live(article: Article, experiment: LiveExperiment | None) -> LiveArticle | 
     if article.live_revision is None or article.deleted_at is not None:
         return None
     if experiment is not None and experiment.status == ExperimentStatus.RUNNING:
-        items = tuple(_item(article.id, text, arm, experiment.id)
+        items = tuple(_item(article, text, arm, experiment.id)
                       for arm, text in zip(experiment.arms, experiment.texts, strict=True))
         return LiveArticle(article.id, items, experiment.salt, experiment.bounds)
     if experiment is not None and experiment.status == ExperimentStatus.PAUSED:
         index = experiment.default_index
-        item = _item(article.id, experiment.texts[index], experiment.arms[index], None)
+        item = _item(article, experiment.texts[index], experiment.arms[index], None)
         return LiveArticle(article.id, (item,))
     if article.canonical_headline_id is not None:  # a test's winner, with its approved text
-        return LiveArticle(article.id, (_item(article.id, article.canonical_headline_text,
+        return LiveArticle(article.id, (_item(article, article.canonical_headline_text,
                                               article.canonical_headline_id, None),))
-    return LiveArticle(article.id, (_item(article.id, article.live_revision.headline, None, None),))
+    return LiveArticle(article.id, (_item(article, article.live_revision.headline, None, None),))
 
 
 def _experiments(article_ids: list[str], since: datetime | None) -> dict[str, LiveExperiment]:
