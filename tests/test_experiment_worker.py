@@ -124,9 +124,11 @@ def test_three_verdicts_end_to_end_with_a_real_worker(stack):
     assert client.get(f"/v1/articles/{article_id}", headers=editor).get_json()[
         "canonical_headline_id"] == candidates[1]
 
+    # Rare clicks and a small cap: no verdict can be reached before the cap, however many
+    # impressions one step of the worker sees at once.
     assert client.post(url, json={"max_impressions": 1000}, headers=editor).status_code == 201
     capped = _run_until_concluded(stack, client, editor, key, article_id,
-                                  {candidates[0]: 0.05, candidates[1]: 0.05}, rng)
+                                  {candidates[0]: 0.01, candidates[1]: 0.01}, rng)
     assert capped["experiment"]["outcome"] == "no_verdict"
     assert capped["experiment"]["winner_candidate_id"] is None
     assert "maximum sample" in capped["verdict"]["reason"]
