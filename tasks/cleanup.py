@@ -9,16 +9,15 @@ from flask import current_app
 from app.services import cleanup, cleanup_runs
 from app.services.uow import is_transient
 
-# The soft limit ends a run that takes too long as failed (with a reason); the hard limit
-# kills a worker that does not stop. The lease (renewed while the run works) does not
-# depend on either, so it holds under any pool.
-LIMITS = {"acks_late": True, "soft_time_limit": 120, "time_limit": 180}
+# Its time limits come from CLEANUP_TIME_LIMIT_SECONDS (task_annotations in
+# app/extensions.py). The lease, renewed while the run works, does not depend on them, so
+# it holds under any pool.
 # Transient errors are retried this often by the task itself, then by the sweeper, until
 # the run has had CLEANUP_MAX_ATTEMPTS attempts.
 MAX_RETRIES = 2
 
 
-@shared_task(bind=True, name="masthead.cleanup.run", **LIMITS)
+@shared_task(bind=True, name="masthead.cleanup.run", acks_late=True)
 def run_cleanup(self, run_id: str) -> str:
     """Clean one import (a finished run is left alone, so redelivery is harmless)."""
     try:

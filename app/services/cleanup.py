@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.cleanup.engine import CleanupResult, clean, split_lines
@@ -120,8 +121,9 @@ def _reason(error: Exception) -> str:
     if isinstance(error, ExtractionError):
         return str(error)
     if isinstance(error, TimeLimitReached):
-        return ("The cleanup did not finish within its time limit: the page is too large or "
-                "too complex to clean. The raw bytes are kept.")
+        limit = current_app.config["CLEANUP_TIME_LIMIT_SECONDS"]
+        return (f"The cleanup did not finish within its time limit ({limit:g} s): the page is "
+                "too large or too complex to clean. The raw bytes are kept.")
     log.exception("cleanup failed")
     return (f"The cleanup failed with an internal error ({type(error).__name__}). The raw "
             "bytes are kept; re-run the cleanup to try again.")

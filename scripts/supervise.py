@@ -1,0 +1,84 @@
+"""Keep one command running: start it, and start it again whenever it exits, with backoff.
+
+    python scripts/supervise.py [--name NAME] -- COMMAND [ARGUMENT ...]
+
+`make run` puts each of its processes (Procfile) under this: honcho, which runs them,
+restarts nothing (when one process exits it stops all the others). A Celery worker exits
+on its own when Redis restarts while it holds unacknowledged messages (kombu: "'NoneType'
+object has no attribute 'hostname'"), and any process can be killed (OOM, by hand).
+
+The command is started again 1 s after it exits, twice as long each time it dies young
+(within HEALTHY_SECONDS of its start) up to 30 s, and 1 s again once it has run that long.
+SIGTERM and SIGINT are passed on to the command, and the supervisor exits with the
+command's status once it has stopped. Each restart is one JSON line on stderr.
+"""
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+FIRST_DELAY, MAX_DELAY = 1.0, 30.0
+HEALTHY_SECONDS = 60.0
+
+
+class Supervisor:
+    def __init__(self, name: str, argv: list[str]) -> None:
+        self.name, self.argv = name, argv
+        self.child: subprocess.Popen | None = None
+        self.stopping = False
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        delay = FIRST_DELAY
+        while True:
+            started = time.monotonic()
+            self.child = subprocess.Popen(self.argv)
+            status = self.child.wait()
+            if self.stopping:
+                return status if status >= 0 else 128 - status  # as a shell reports a signal
+            lived = time.monotonic() - started
+            delay = FIRST_DELAY if lived >= HEALTHY_SECONDS else delay
+            self._log(status, lived, delay)
+            self._pause(delay)
+            if self.stopping:
+                return 0
+            delay = min(delay * 2, MAX_DELAY)
+
+    def _stop(self, signum: int, _frame) -> None:
+        self.stopping = True
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signum)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, but stop early when asked to stop (a signal does not end time.sleep)."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _log(self, status: int, lived: float, delay: float) -> None:
+        print(json.dumps({
+            "event": "process exited; starting it again", "process": self.name,
+            "pid": self.child.pid, "status": status, "ran_seconds": round(lived, 1),
+            "restart_in_seconds": delay, "level": "warning", "logger": "supervise",
+            "timestamp": datetime.now(UTC).isoformat(),
+        }), file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", help="what to call the process in the log (default: the command)")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to keep running")
+    args = parser.parse_args()
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not argv:
+        parser.error("no command given")
+    return Supervisor(args.name or argv[0], argv).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
