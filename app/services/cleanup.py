@@ -164,10 +164,7 @@ def _apply(run: CleanupRun, prepared: Prepared, folded: list[str]) -> None:
         article, run.requested_by_id, text, RevisionOrigin.CLEANUP,
         language=prepared.language if not raw.language else None,
     )
-    run.result = {k: v for k, v in result.to_dict().items() if k != "decisions"} | {
-        "decisions": [{"index": d.index, "kind": d.kind, "rule": d.rule} for d in result.decisions],
-        "extractor": "html" if prepared.is_html else "text",
-    }
+    run.result = result.record() | {"extractor": "html" if prepared.is_html else "text"}
     run.revision_id = revision.id
     headlines.propose_extracted(article, run.requested_by_id,
                                 [c["text"] for c in result.headline_candidates[:PROPOSALS_MAX]],

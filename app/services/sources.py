@@ -51,14 +51,16 @@ def learn(raw: RawInput, folded_lines: list[str]) -> None:
 
 
 def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
-    rows = [{"source_id": source_id, "line_key": key, "sample": sample, "article_count": 1,
-             "last_seen_at": now} for key, sample in samples.items()]
-    statement = upsert(SourceLine).values(rows)
-    db.session.execute(statement.on_conflict_do_update(
+    """One upsert statement, compiled once and executed for many rows (executemany)."""
+    statement = upsert(SourceLine)
+    statement = statement.on_conflict_do_update(
         index_elements=[SourceLine.source_id, SourceLine.line_key],
         set_={"article_count": SourceLine.article_count + 1,
               "last_seen_at": statement.excluded.last_seen_at},
-    ))
+    )
+    rows = [{"source_id": source_id, "line_key": key, "sample": sample, "article_count": 1,
+             "last_seen_at": now} for key, sample in samples.items()]
+    db.session.connection().execute(statement, rows)
 
 
 def learned_for(source_id: str, folded_lines: list[str]) -> Learned:
