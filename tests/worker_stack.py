@@ -20,6 +20,9 @@ from tests.services import require, scratch_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).parent / "celery")
+# Each process runs under the supervisor `make run` uses, so a worker that exits on its
+# own (as kombu's does when Redis restarts) is started again, as it would be there.
+SUPERVISED = [sys.executable, str(ROOT / "scripts" / "supervise.py"), "--"]
 
 
 @contextmanager
@@ -37,7 +40,8 @@ def database(kind: str, tmp_path: Path):
 
 
 class Stack:
-    """An app plus worker and beat processes sharing its database and broker.
+    """An app plus worker and beat processes sharing its database and broker, each under
+    scripts/supervise.py (``kill`` takes the supervisor with it).
 
     ``settings`` reach the processes as environment variables and the in-process app as
     config, so give them typed (1, not "1").
@@ -57,10 +61,14 @@ class Stack:
 
     def start(self) -> None:
         self.start_worker()
+        self.start_beat()
+
+    def start_beat(self) -> None:
         self._spawn(["beat", "--loglevel", "INFO", "-s", str(self.logs / "schedule")], "beat.log")
 
-    def start_worker(self) -> subprocess.Popen:
-        self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO"], "worker.log")
+    def start_worker(self, *options: str, log: str = "worker.log") -> subprocess.Popen:
+        """A worker; without ``--queues`` in ``options`` it consumes every queue."""
+        self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO", *options], log)
         return self.processes[-1]
 
     def kill(self, process: subprocess.Popen) -> None:
@@ -72,8 +80,8 @@ class Stack:
     def _spawn(self, args: list[str], log: str) -> None:
         with (self.logs / log).open("a") as out:
             self.processes.append(subprocess.Popen(
-                [CELERY, "-A", "tasks.worker", *args], cwd=ROOT, env=self.env, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True))
+                [*SUPERVISED, CELERY, "-A", "tasks.worker", *args], cwd=ROOT, env=self.env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
 
     def stop(self) -> None:
         for process in self.processes:
