@@ -10,13 +10,15 @@ Method
 Stack, all on loopback: a scratch PostgreSQL database (created, migrated, dropped at the
 end); the harness's OWN ``redis-server`` on a free port (``--appendonly yes
 --appendfsync always``, its files in a temporary folder) used as the Celery broker AND the
-event store (``EVENTS_REDIS_URL``); the API under gunicorn (sync, 2 workers); one Celery
-worker (threads, 4); beat; a webhook receiver in its own process (``bench/fault_sink.py``:
+event store (``EVENTS_REDIS_URL``); the API under gunicorn (sync, 2 workers); `make run`'s
+worker layout: a Celery worker for the default and deliveries queues (threads, 4) and one
+for the cleanup queue (prefork, 1), each under ``scripts/supervise.py`` as in the
+Procfile; beat; a webhook receiver in its own process (``bench/fault_sink.py``:
 verifies signatures, deduplicates by Idempotency-Key, can fail with 503 or stall). Rate
 limits are in memory and set very high; the four-eyes rule stays on (a writer writes and
 submits, an editor approves and publishes). Timers are shortened (sweepers every 2 s,
-leases 10 s, webhook timeout 3 s, backoff 1-5 s, breaker cool-down 5 s) so the drain
-after the faults fits in a short run.
+leases 10 s, webhook timeout 3 s, backoff 1-5 s, breaker cool-down 5 s, cleanup leases
+10 s) so the drain after the faults fits in a short run.
 
 Set-up: two webhook outlets at the receiver, a site key and a front page of 20 live
 articles, each with two approved headlines (so a headline test runs on each).
@@ -36,12 +38,19 @@ Workloads (client threads, each request timed, its status or error kept):
   accepted, so "accepted by the API" = accepted + duplicates of 2xx answers (every event id
   is unique, so a duplicate can only come from an earlier unanswered attempt).
 
-Faults (times are fractions of ``--duration``): SIGKILL the Celery worker (its process
-group), restart it 3 s later; stop Redis (SIGTERM), start it again 5 s later on the same
-port and files; SIGKILL gunicorn (the master and its workers), restart it 2 s later; the
-receiver answers 503 for 10 s; the receiver stalls (holds each request 5 s, longer than
-the 3 s webhook timeout) for 10 s. Client errors during faults are expected and counted;
-the invariants only use what the API accepted (2xx).
+Faults (times are fractions of ``--duration``): a plain-text page of 20,500 distinct
+lines and one of distinct lines just under ``IMPORT_MAX_BYTES`` (both must end succeeded,
+or failed with a reason, and hold up no delivery: they go to the cleanup worker); SIGKILL
+the cleanup worker while it cleans the big page, restart it 3 s later (its lease expires
+and the sweeper hands the run to the new worker); over-limit bodies sent chunked (an
+import over ``IMPORT_MAX_BYTES``, an article over ``MAX_BODY_BYTES``, an event batch over
+``EVENTS_MAX_BYTES``: each must get 413 and store nothing); SIGKILL the Celery worker
+(its process group, supervisor included), restart it 3 s later; stop Redis (SIGTERM),
+start it again 5 s later on the same port and files; SIGKILL gunicorn (the master and its
+workers), restart it 2 s later; the receiver answers 503 for 10 s; the receiver stalls
+(holds each request 5 s, longer than the 3 s webhook timeout) for 10 s. Client errors
+during faults are expected and counted; the invariants only use what the API accepted
+(2xx).
 
 Drain: the load stops, unanswered event batches are re-sent, then the harness waits (up to
 ``--drain``) until no delivery is pending/sending, no cleanup run is queued/running and
@@ -60,10 +69,18 @@ the event store has nothing pending. Then it checks, with SQL on the scratch dat
 4. states: every state is in the enum; published => live revision and published_at;
    unpublished/archived => no live revision; no live revision => no running test; at
    most one running test per article;
-5. no stack process (worker, beat, gunicorn, Redis) exited when no fault stopped it. A
-   supervisor thread plays compose's ``restart: unless-stopped``: such a process is
-   recorded (in the fault table, as UNEXPECTED) and started again, so the other checks
-   still say whether anything was lost once it is back.
+5. no stack process stayed down: the app processes run under ``scripts/supervise.py``,
+   which starts one again when it exits (as `make run` does; kombu's worker exits when
+   Redis restarts under it); the harness reads their restarts from the logs and lists
+   them. A harness thread plays compose's ``restart: unless-stopped`` for the
+   supervisors themselves and Redis: such an exit is recorded (as UNEXPECTED, a failure)
+   and the process started again, so the other checks still say whether anything was
+   lost once it is back;
+6. big pages: the 20,500-line page and the near-limit page ended (succeeded, or failed
+   with a reason, in a bounded number of attempts); deliveries created while they were
+   being cleaned were delivered (their latency is reported);
+7. over-limit bodies: every chunked over-limit request was answered 413 and nothing from
+   them is in the database.
 
 Prints markdown tables (per workload: requests, 2xx, errors, throughput, p50/p99 of 2xx
 latencies; faults with their times; invariants with numbers) and exits 1 if an
@@ -99,6 +116,9 @@ from bench.http_overhead import load_articles  # noqa: E402
 SECRET = "whsec_bench_secret_0123456789"
 OUTLETS = 2
 FRONT_PAGE = 20
+BIG_PAGE_LINES = 20_500
+# The API's default limits (the harness does not change them).
+IMPORT_MAX_BYTES, MAX_BODY_BYTES, EVENTS_MAX_BYTES = 10 * 2**20, 2**20, 256 * 2**10
 STATES = {"draft", "in_review", "changes_requested", "approved", "scheduled", "published",
           "unpublished", "archived"}
 
@@ -138,6 +158,7 @@ class Harness:
                     "DELIVERY_BACKOFF_BASE_SECONDS": "1", "DELIVERY_BACKOFF_MAX_SECONDS": "5",
                     "DELIVERY_MAX_ATTEMPTS": "50", "OUTLET_BREAKER_COOLDOWN_SECONDS": "5",
                     "EXPERIMENT_RECOMPUTE_SECONDS": "2", "CLEANUP_SWEEP_AGE_SECONDS": "5",
+                    "CLEANUP_SWEEP_SECONDS": "2", "CLEANUP_LEASE_SECONDS": "10",
                     "PUBLIC_RATE_LIMIT_PER_MINUTE": "1000000",
                     "EDITORIAL_RATE_LIMIT_PER_MINUTE": "1000000", "SERVING_REFRESH_SECONDS": "1"}
         self.env.pop("TEST_DATABASE_URL", None)
@@ -154,6 +175,9 @@ class Harness:
         self.import_counts = Counter()
         self.down: set[str] = set()  # stack processes the fault schedule has stopped on purpose
         self.unexpected: list[str] = []  # processes that exited on their own
+        self.big_pages: dict[str, str] = {}  # import id -> which big page
+        self.big_window: list[float] = []  # monotonic times the big pages were sent
+        self.oversized: list[tuple[str, object]] = []  # (what, status or error)
 
     # -- the stack ---------------------------------------------------------------------------
 
@@ -166,9 +190,8 @@ class Harness:
                 for role in ("writer", "editor", "admin"))
             with FaultSink(SECRET) as sink:
                 self.sink = sink
-                self.start("gunicorn")
-                self.start("worker")
-                self.start("beat")
+                for name in ("gunicorn", "worker", "cleanup", "beat"):
+                    self.start(name)
                 self.wait_for_api()
                 self.set_up()
                 self.started = time.monotonic()
@@ -180,8 +203,6 @@ class Harness:
                 received = sink.take()
                 sink_stats = sink.stats()
                 results = self.check(received, sink_stats)
-                results.append({"name": "no stack process exited on its own", "held": not self.unexpected,
-                                "detail": "; ".join(self.unexpected) or "none"})
                 self.report(drained, results, sink_stats)
                 return 0 if all(r["held"] for r in results) else 1
         finally:
@@ -226,13 +247,19 @@ class Harness:
                                "--bind", f"127.0.0.1:{h.api_port}", "wsgi:app"],
         "worker": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", "threads",
                              "--concurrency", "4", "--loglevel", "INFO", "--without-gossip",
-                             "--without-mingle"],
+                             "--without-mingle", "--queues", "celery,deliveries",
+                             "--hostname", "worker@%h"],
+        "cleanup": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--concurrency", "1",
+                              "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                              "--queues", "cleanup", "--hostname", "cleanup@%h"],
         "beat": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
                            "-s", str(h.workdir / "schedule")],
     }
+    SUPERVISE = [sys.executable, str(ROOT / "scripts" / "supervise.py")]
 
     def start(self, name: str) -> None:
-        self.spawn(name, self.COMMANDS[name](self))
+        """An app process under its supervisor, as the Procfile runs it."""
+        self.spawn(name, [*self.SUPERVISE, "--name", name, "--", *self.COMMANDS[name](self)])
         self.down.discard(name)
 
     def supervise(self) -> None:
@@ -304,11 +331,12 @@ class Harness:
         finally:
             connection.close()
 
-    def timed(self, workload: str, method: str, path: str, headers: dict | None = None, body=None):
+    def timed(self, workload: str, method: str, path: str, headers: dict | None = None, body=None,
+              timeout: float = 10):
         """One request, recorded for ``workload``: returns (status, payload), status 0 on error."""
         clock = time.perf_counter()
         try:
-            status, payload = self.request(method, path, headers, body)
+            status, payload = self.request(method, path, headers, body, timeout)
             outcome = status
         except (OSError, http.client.HTTPException) as error:
             status, payload, outcome = 0, None, type(error).__name__
@@ -516,12 +544,24 @@ class Harness:
         self.faults.append((time.monotonic() - self.started, text))
 
     def fault_schedule(self) -> None:
+        self.at(0.03)
+        self.send_big_page("a page of 20,500 distinct lines", distinct_page(lines=BIG_PAGE_LINES))
+        self.at(0.05)
+        self.send_big_page("a page near the size limit", distinct_page(size=IMPORT_MAX_BYTES - 4096))
         self.at(0.12)
         self.kill("worker")
         self.fault("SIGKILL the Celery worker (process group)")
         time.sleep(3)
         self.start("worker")
         self.fault("worker restarted")
+        self.at(0.15)
+        self.kill("cleanup")
+        self.fault("SIGKILL the cleanup worker (process group) while it cleans the big pages")
+        time.sleep(3)
+        self.start("cleanup")
+        self.fault("cleanup worker restarted")
+        self.at(0.2)
+        self.send_oversized()
         self.at(0.27)
         self.kill("redis", signal.SIGTERM)
         self.fault("Redis stopped (SIGTERM; broker and event store)")
@@ -548,6 +588,57 @@ class Harness:
         self.sink.mode()
         self.fault("receiver healthy")
         self.at(1.0)
+
+    # -- big pages and over-limit bodies -----------------------------------------------------
+
+    def send_big_page(self, what: str, page: bytes) -> None:
+        status, payload = self.timed("big pages", "POST", "/v1/imports?source=bench-big&language=en",
+                                     {**self.writer, "Content-Type": "text/plain; charset=utf-8"}, page,
+                                     timeout=120)
+        if status == 202:
+            with self.lock:
+                self.big_pages[payload["id"]] = what
+                self.imports.append(payload["id"])
+            self.big_window.append(time.time())
+        self.fault(f"imported {what} ({len(page):,} bytes): {status}")
+
+    def send_oversized(self) -> None:
+        """Bodies over their limit with Transfer-Encoding: chunked (no Content-Length, so
+        only reading them tells the size): 413 each, nothing stored."""
+        marker = f"oversize-{uuid.uuid4().hex[:8]}"
+        article = (f'{{"language": "en", "headline": "{marker}", "body": "'.encode(), b"a", b'"}')
+        for what, path, content_type, size, parts in (
+                ("import", "/v1/imports?source=bench-oversize&language=en", "text/plain; charset=utf-8",
+                 IMPORT_MAX_BYTES + 2**20, (b"", b"line of text\n", b"")),
+                ("article", "/v1/articles", "application/json", MAX_BODY_BYTES + 2**18, article),
+                ("event batch", f"/v1/events?key={self.key}", "application/json",
+                 EVENTS_MAX_BYTES + 2**16, (b'{"events": [', b" ", b"]}"))):
+            headers = {**self.writer, "Content-Type": content_type}
+            self.oversized.append((what, self.send_chunked(path, headers, size, *parts)))
+        self.oversize_marker = marker
+        self.fault("over-limit bodies sent chunked: " + ", ".join(f"{w} {o}" for w, o in self.oversized))
+
+    def send_chunked(self, path: str, headers: dict, size: int, head: bytes, fill: bytes,
+                     tail: bytes) -> object:
+        """POST ``size`` bytes chunked; the answer's status (or the error's name)."""
+        def body():
+            yield head
+            block = fill * (65536 // len(fill))
+            for _ in range(size // len(block) + 1):
+                yield block
+            yield tail
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=60)
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                connection.request("POST", path, body=body(), headers=headers)  # chunked
+            response = connection.getresponse()  # the server may answer before the body ends
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException) as error:
+            return type(error).__name__
+        finally:
+            connection.close()
 
     # -- drain and checks --------------------------------------------------------------------
 
@@ -583,7 +674,63 @@ class Harness:
 
     def check(self, received: list[tuple], sink_stats: dict) -> list[dict]:
         return [self.check_imports(), self.check_deliveries(received, sink_stats),
-                self.check_events(), self.check_states()]
+                self.check_events(), self.check_states(), self.check_processes(),
+                self.check_big_pages(), self.check_oversized()]
+
+    def check_processes(self) -> dict:
+        """Exits the supervisors made good (from their logs) are listed; an exit nobody
+        restarted (a supervisor's own, or Redis's) fails the check."""
+        restarts = []
+        for name in self.COMMANDS:
+            for line in (self.workdir / f"{name}.log").read_text(errors="replace").splitlines():
+                if '"logger": "supervise"' in line:
+                    entry = json.loads(line)
+                    restarts.append(f"{name} exited with {entry['status']} after {entry['ran_seconds']} s, "
+                                    f"started again by its supervisor")
+        detail = "; ".join(self.unexpected + restarts) or "none"
+        return {"name": "no stack process stayed down", "held": not self.unexpected, "detail": detail}
+
+    def check_big_pages(self) -> dict:
+        rows = {row[0]: row[1:] for row in self.sql(
+            "SELECT DISTINCT ON (raw_input_id) raw_input_id, status, error, attempts, duration_ms, "
+            "finished_at FROM cleanup_runs ORDER BY raw_input_id, created_at DESC, id DESC")}
+        parts, ended = [], []
+        for import_id, what in self.big_pages.items():
+            status, error, attempts, duration_ms, finished_at = rows.get(import_id,
+                                                                         ("missing", None, 0, 0, None))
+            parts.append(f"{what}: {status} after {attempts} attempt(s), last one "
+                         f"{(duration_ms or 0) / 1000:.1f} s" + (f" ({error})" if error else ""))
+            if status in ("succeeded", "failed") and (status == "succeeded" or error):
+                ended.append(finished_at)
+        held = len(self.big_pages) == 2 and len(ended) == 2
+        if held:
+            parts.append(self.delivery_latency(min(self.big_window), max(ended)))
+        return {"name": "big pages ended (succeeded, or failed with a reason)", "held": held,
+                "detail": "; ".join(parts) or "none accepted"}
+
+    def delivery_latency(self, start: float, end) -> str:
+        """How long deliveries created while the big pages were cleaned took to deliver."""
+        from datetime import UTC, datetime
+
+        seconds = sorted(row[0] for row in self.sql(
+            "SELECT extract(epoch FROM delivered_at - created_at) FROM deliveries WHERE state = "
+            "'delivered' AND created_at BETWEEN :start AND :end",
+            start=datetime.fromtimestamp(start, UTC), end=end))
+        if not seconds:
+            return "no delivery was created while they were cleaned"
+        return (f"{len(seconds)} deliveries created while they were cleaned, delivered after "
+                f"p50 {pct(seconds, 0.5)} ms, max {seconds[-1] * 1000:,.0f} ms")
+
+    def check_oversized(self) -> dict:
+        stored = self.sql("SELECT count(*) FROM raw_inputs r JOIN sources s ON s.id = r.source_id "
+                          "WHERE s.name = 'bench-oversize'")[0][0]
+        stored += self.sql("SELECT count(*) FROM article_revisions WHERE headline = :marker",
+                           marker=getattr(self, "oversize_marker", ""))[0][0]
+        held = len(self.oversized) == 3 and all(outcome == 413 for _, outcome in self.oversized) \
+            and stored == 0
+        detail = ", ".join(f"{what}: {outcome}" for what, outcome in self.oversized) or "not sent"
+        return {"name": "over-limit chunked bodies refused with 413, nothing stored", "held": held,
+                "detail": f"{detail}; rows stored from them: {stored}"}
 
     def check_imports(self) -> dict:
         runs = self.sql("SELECT DISTINCT ON (raw_input_id) raw_input_id, status, error FROM cleanup_runs "
@@ -717,7 +864,7 @@ class Harness:
               f"on loopback; {os.cpu_count()} cores shared. Latencies of 2xx answers.\n")
         print("| workload | requests | 2xx | errors (non-2xx / no answer) | 2xx/s | p50 ms | p99 ms |")
         print("|---|---:|---:|---|---:|---:|---:|")
-        for workload in ("editors", "importers", "front page", "events", "harness errors"):
+        for workload in ("editors", "importers", "big pages", "front page", "events", "harness errors"):
             samples = self.samples.get(workload, [])
             if not samples:
                 continue
@@ -734,6 +881,21 @@ class Harness:
         print("| invariant | held | numbers |\n|---|---|---|")
         for result in results:
             print(f"| {result['name']} | {'held' if result['held'] else 'FAILED'} | {result['detail']} |")
+
+
+def distinct_page(lines: int | None = None, size: int | None = None) -> bytes:
+    """A plain-text page of distinct short lines: ``lines`` of them, or as many as fit in
+    ``size`` bytes."""
+    marker = uuid.uuid4().hex[:8]
+    out, total, n = [], 0, 0
+    while (lines is None or n < lines):
+        line = f"Entry {n} of page {marker}: the committee noted figure {n * 7}.\n".encode()
+        if size is not None and total + len(line) > size:
+            break
+        out.append(line)
+        total += len(line)
+        n += 1
+    return b"".join(out)
 
 
 def pct(values: list[float], q: float) -> str:
