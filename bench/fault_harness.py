@@ -117,6 +117,7 @@ SECRET = "whsec_bench_secret_0123456789"
 OUTLETS = 2
 FRONT_PAGE = 20
 BIG_PAGE_LINES = 20_500
+NEAR_LIMIT = "a page near the size limit"
 # The API's default limits (the harness does not change them).
 IMPORT_MAX_BYTES, MAX_BODY_BYTES, EVENTS_MAX_BYTES = 10 * 2**20, 2**20, 256 * 2**10
 STATES = {"draft", "in_review", "changes_requested", "approved", "scheduled", "published",
@@ -178,6 +179,7 @@ class Harness:
         self.big_pages: dict[str, str] = {}  # import id -> which big page
         self.big_window: list[float] = []  # monotonic times the big pages were sent
         self.oversized: list[tuple[str, object]] = []  # (what, status or error)
+        self.quiet_until = float("inf")  # when the first fault that slows deliveries began
 
     # -- the stack ---------------------------------------------------------------------------
 
@@ -547,16 +549,19 @@ class Harness:
         self.at(0.03)
         self.send_big_page("a page of 20,500 distinct lines", distinct_page(lines=BIG_PAGE_LINES))
         self.at(0.05)
-        self.send_big_page("a page near the size limit", distinct_page(size=IMPORT_MAX_BYTES - 4096))
+        self.send_big_page(NEAR_LIMIT, distinct_page(size=IMPORT_MAX_BYTES - 4096))
         self.at(0.12)
+        self.quiet_until = time.time()  # the first fault that slows deliveries down
         self.kill("worker")
         self.fault("SIGKILL the Celery worker (process group)")
         time.sleep(3)
         self.start("worker")
         self.fault("worker restarted")
         self.at(0.15)
+        for import_id in [i for i, what in self.big_pages.items() if what == NEAR_LIMIT]:
+            self.wait_until_cleaning(import_id)
         self.kill("cleanup")
-        self.fault("SIGKILL the cleanup worker (process group) while it cleans the big pages")
+        self.fault("SIGKILL the cleanup worker (process group) while it cleans the near-limit page")
         time.sleep(3)
         self.start("cleanup")
         self.fault("cleanup worker restarted")
@@ -601,6 +606,14 @@ class Harness:
                 self.imports.append(payload["id"])
             self.big_window.append(time.time())
         self.fault(f"imported {what} ({len(page):,} bytes): {status}")
+
+    def wait_until_cleaning(self, import_id: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if self.request("GET", f"/v1/imports/{import_id}", self.writer)[1]["status"] == "running":
+                    return
+            time.sleep(0.2)
 
     def send_oversized(self) -> None:
         """Bodies over their limit with Transfer-Encoding: chunked (no Content-Length, so
@@ -704,22 +717,25 @@ class Harness:
                 ended.append(finished_at)
         held = len(self.big_pages) == 2 and len(ended) == 2
         if held:
-            parts.append(self.delivery_latency(min(self.big_window), max(ended)))
+            parts.append(self.delivery_latency(min(self.big_window), min(max(ended).timestamp(),
+                                                                         self.quiet_until)))
         return {"name": "big pages ended (succeeded, or failed with a reason)", "held": held,
                 "detail": "; ".join(parts) or "none accepted"}
 
-    def delivery_latency(self, start: float, end) -> str:
-        """How long deliveries created while the big pages were cleaned took to deliver."""
+    def delivery_latency(self, start: float, end: float) -> str:
+        """How long deliveries created while the big pages were cleaned, before any other
+        fault, took to be delivered."""
         from datetime import UTC, datetime
 
-        seconds = sorted(row[0] for row in self.sql(
+        seconds = sorted(float(row[0]) for row in self.sql(
             "SELECT extract(epoch FROM delivered_at - created_at) FROM deliveries WHERE state = "
             "'delivered' AND created_at BETWEEN :start AND :end",
-            start=datetime.fromtimestamp(start, UTC), end=end))
+            start=datetime.fromtimestamp(start, UTC), end=datetime.fromtimestamp(end, UTC)))
         if not seconds:
-            return "no delivery was created while they were cleaned"
-        return (f"{len(seconds)} deliveries created while they were cleaned, delivered after "
-                f"p50 {pct(seconds, 0.5)} ms, max {seconds[-1] * 1000:,.0f} ms")
+            return "no delivery was created while they were cleaned before the first other fault"
+        return (f"{len(seconds)} deliveries created while they were cleaned (before the first "
+                f"other fault) delivered after p50 {pct(seconds, 0.5)} ms, max "
+                f"{seconds[-1] * 1000:,.0f} ms")
 
     def check_oversized(self) -> dict:
         stored = self.sql("SELECT count(*) FROM raw_inputs r JOIN sources s ON s.id = r.source_id "
@@ -859,8 +875,9 @@ class Harness:
     # -- report ------------------------------------------------------------------------------
 
     def report(self, drained: dict, results: list[dict], sink_stats: dict) -> None:
-        print(f"\n{self.args.duration:g} s of load (seed {self.args.seed}); gunicorn sync x2, 1 Celery "
-              f"worker (threads x4), beat, PostgreSQL, own redis-server (AOF, fsync always), receiver "
+        print(f"\n{self.args.duration:g} s of load (seed {self.args.seed}); gunicorn sync x2, Celery "
+              f"workers for default+deliveries (threads x4) and cleanup (prefork x1) under "
+              f"scripts/supervise.py, beat, PostgreSQL, own redis-server (AOF, fsync always), receiver "
               f"on loopback; {os.cpu_count()} cores shared. Latencies of 2xx answers.\n")
         print("| workload | requests | 2xx | errors (non-2xx / no answer) | 2xx/s | p50 ms | p99 ms |")
         print("|---|---:|---:|---|---:|---:|---:|")
