@@ -92,7 +92,8 @@ TASK_QUEUES = {"masthead.cleanup.run": CLEANUP_QUEUE, "masthead.publishing.deliv
 def _celery_settings(config: dict) -> dict:
     settings = {
         "broker_url": config["CELERY_BROKER_URL"],
-        "task_queues": [Queue(name) for name in QUEUES],
+        # Each queue bound under its own name: a message goes to exactly one queue.
+        "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": DEFAULT_QUEUE,
         "task_routes": {task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
         "task_annotations": {"masthead.cleanup.run": _cleanup_limits(config)},
@@ -133,13 +134,15 @@ def _celery_settings(config: dict) -> dict:
     }
     if settings["broker_url"].startswith("filesystem://"):
         folder = Path(config["CELERY_BROKER_DIR"])
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         settings["broker_transport"] = "app.broker_files:Transport"
         settings["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # Exchange-queue bindings: with the broker's data, not in the working directory.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     return settings
