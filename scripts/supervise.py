@@ -9,12 +9,16 @@ object has no attribute 'hostname'"), and any process can be killed (OOM, by han
 
 The command is started again 1 s after it exits, twice as long each time it dies young
 (within HEALTHY_SECONDS of its start) up to 30 s, and 1 s again once it has run that long.
-SIGTERM and SIGINT are passed on to the command, and the supervisor exits with the
-command's status once it has stopped. Each restart is one JSON line on stderr.
+The command runs in its own process group: SIGTERM and SIGINT sent to the supervisor (or
+to its group, as honcho sends them) are passed on to that group once, and the supervisor
+exits with the command's status once it has stopped. On Linux the command is killed if
+the supervisor is. Each restart is one JSON line on stderr.
 """
 
 import argparse
+import ctypes
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 
 FIRST_DELAY, MAX_DELAY = 1.0, 30.0
 HEALTHY_SECONDS = 60.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class Supervisor:
@@ -37,7 +42,8 @@ class Supervisor:
         delay = FIRST_DELAY
         while True:
             started = time.monotonic()
-            self.child = subprocess.Popen(self.argv)
+            self.child = subprocess.Popen(self.argv, process_group=0,
+                                          preexec_fn=_die_with_parent(os.getpid()))
             status = self.child.wait()
             if self.stopping:
                 return status if status >= 0 else 128 - status  # as a shell reports a signal
@@ -52,7 +58,7 @@ class Supervisor:
     def _stop(self, signum: int, _frame) -> None:
         self.stopping = True
         if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signum)
+            os.killpg(self.child.pid, signum)
 
     def _pause(self, seconds: float) -> None:
         """Sleep, but stop early when asked to stop (a signal does not end time.sleep)."""
@@ -67,6 +73,20 @@ class Supervisor:
             "restart_in_seconds": delay, "level": "warning", "logger": "supervise",
             "timestamp": datetime.now(UTC).isoformat(),
         }), file=sys.stderr, flush=True)
+
+
+def _die_with_parent(parent: int):
+    """Run in the child before the command starts. The child has its own process group,
+    so that a stop signal reaches it (and a Celery worker's pool) exactly once, from the
+    supervisor: two SIGTERMs, one sent to the supervisor's group and one passed on, leave
+    a Celery worker hanging in its warm shutdown. On Linux the kernel also SIGKILLs the
+    child when the supervisor dies, so that nothing runs on unsupervised."""
+    def prepare() -> None:
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # the supervisor died before prctl took effect
+                os._exit(1)
+    return prepare
 
 
 def main() -> int:
