@@ -112,6 +112,7 @@ sys.path.insert(0, str(ROOT))
 from bench.experiment_load import scratch_database  # noqa: E402
 from bench.fault_sink import FaultSink  # noqa: E402
 from bench.http_overhead import load_articles  # noqa: E402
+from scripts.supervise import kill_session  # noqa: E402
 
 SECRET = "whsec_bench_secret_0123456789"
 OUTLETS = 2
@@ -287,10 +288,11 @@ class Harness:
                                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """``sig`` to the process and everything it started (the supervisor, the command's
+        own process group, its workers or pool)."""
         self.down.add(name)
         process = self.processes[name]
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
+        kill_session(process.pid, sig)
         process.wait(timeout=30)
 
     def wait_for_api(self, timeout: float = 30) -> None:
@@ -313,7 +315,7 @@ class Harness:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                kill_session(process.pid)
                 process.wait()
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -734,8 +736,8 @@ class Harness:
         if not seconds:
             return "no delivery was created while they were cleaned before the first other fault"
         return (f"{len(seconds)} deliveries created while they were cleaned (before the first "
-                f"other fault) delivered after p50 {pct(seconds, 0.5)} ms, max "
-                f"{seconds[-1] * 1000:,.0f} ms")
+                f"other fault) delivered after p50 {pct(seconds, 0.5)} ms, p90 {pct(seconds, 0.9)} ms, "
+                f"max {seconds[-1] * 1000:,.0f} ms")
 
     def check_oversized(self) -> dict:
         stored = self.sql("SELECT count(*) FROM raw_inputs r JOIN sources s ON s.id = r.source_id "

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 FIRST_DELAY, MAX_DELAY = 1.0, 30.0
 HEALTHY_SECONDS = 60.0
@@ -87,6 +88,21 @@ def _die_with_parent(parent: int):
             if os.getppid() != parent:  # the supervisor died before prctl took effect
                 os._exit(1)
     return prepare
+
+
+def kill_session(leader: int, signum: int = signal.SIGKILL) -> None:
+    """Signal every process in the session of ``leader`` (a supervisor started with
+    start_new_session=True): the supervisor, its command's process group and whatever that
+    started, as a crash of the whole tree would. For tests and the fault harness (Linux)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            session = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
+            if session == leader:
+                os.kill(int(entry.name), signum)
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import migrate
+from scripts.supervise import kill_session
 from tests.conftest import make_app
 from tests.services import require, scratch_postgres
 
@@ -72,8 +73,9 @@ class Stack:
         return self.processes[-1]
 
     def kill(self, process: subprocess.Popen) -> None:
-        """SIGKILL, as a crash or the OOM killer would: no chance to finish or ack anything."""
-        os.killpg(process.pid, signal.SIGKILL)
+        """SIGKILL, as a crash or the OOM killer would: no chance to finish or ack anything
+        (the supervisor, the process and its children all at once)."""
+        kill_session(process.pid)
         process.wait()
         self.processes.remove(process)
 
@@ -90,7 +92,7 @@ class Stack:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                kill_session(process.pid)
                 process.wait()
         self.processes = []
 
