@@ -4,6 +4,7 @@ from pathlib import Path
 
 from celery import Celery, Task
 from flask import Flask, current_app, g
+from kombu import Queue
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,9 +80,23 @@ def init_celery(app: Flask) -> Celery:
     return celery
 
 
+# Cleaning a huge page and sending deliveries never wait behind each other: each has its
+# own queue, consumed by its own worker processes (Procfile, docker-compose.yml). The
+# default queue takes everything else (beat's periodic jobs, heartbeats). A worker
+# started without -Q consumes all three.
+DEFAULT_QUEUE, CLEANUP_QUEUE, DELIVERIES_QUEUE = "celery", "cleanup", "deliveries"
+QUEUES = (DEFAULT_QUEUE, CLEANUP_QUEUE, DELIVERIES_QUEUE)
+TASK_QUEUES = {"masthead.cleanup.run": CLEANUP_QUEUE, "masthead.publishing.deliver": DELIVERIES_QUEUE}
+
+
 def _celery_settings(config: dict) -> dict:
     settings = {
         "broker_url": config["CELERY_BROKER_URL"],
+        # Each queue bound under its own name: a message goes to exactly one queue.
+        "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_routes": {task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
+        "task_annotations": {"masthead.cleanup.run": _cleanup_limits(config)},
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -97,7 +112,10 @@ def _celery_settings(config: dict) -> dict:
                 "schedule": float(config["BEAT_HEARTBEAT_SECONDS"]),
             },
             "purge-expired": {"task": "masthead.system.purge_expired", "schedule": 3600.0},
-            "cleanup-sweep": {"task": "masthead.cleanup.sweep", "schedule": 60.0},
+            "cleanup-sweep": {
+                "task": "masthead.cleanup.sweep",
+                "schedule": float(config["CLEANUP_SWEEP_SECONDS"]),
+            },
             "publish-due": {
                 "task": "masthead.workflow.publish_due",
                 "schedule": float(config["SCHEDULER_INTERVAL_SECONDS"]),
@@ -123,10 +141,18 @@ def _celery_settings(config: dict) -> dict:
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),  # kombu's default is ./control
+            # Exchange-queue bindings: with the broker's data, not in the working directory.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     return settings
+
+
+def _cleanup_limits(config: dict) -> dict:
+    """The soft limit ends a run that takes too long as failed with a reason (prefork pool);
+    the hard limit, a minute later, kills a worker that did not stop."""
+    soft = float(config["CLEANUP_TIME_LIMIT_SECONDS"])
+    return {"soft_time_limit": soft, "time_limit": soft + 60}
 
 
 def init_api(app: Flask) -> ProblemApi:

@@ -10,22 +10,18 @@ Method
 Stack, all on loopback: a scratch PostgreSQL database (created, migrated, dropped at the
 end); the harness's OWN ``redis-server`` on a free port (``--appendonly yes
 --appendfsync always``, its files in a temporary folder) used as the Celery broker AND the
-event store (``EVENTS_REDIS_URL``); the API under gunicorn (sync, 2 workers); one Celery
-worker (threads, 4); beat; a webhook receiver in its own process (``bench/fault_sink.py``:
-verifies signatures, deduplicates by Idempotency-Key, can fail with 503, stall or
-trickle). Rate limits are in memory and set very high; the four-eyes rule stays on (a
-writer writes and submits, an editor approves and publishes). Timers are shortened
-(sweepers every 2 s, leases 10 s, webhook step timeout 3 s and deadline 5 s, backoff 1-5
-s, breaker cool-down 5 s) so the drain after the faults fits in a short run; one delivery
-per outlet at once (``OUTLET_MAX_IN_FLIGHT``, the default). Webhooks may reach 127.0.0.1
-only (``WEBHOOK_ALLOWED_NETWORKS``).
+event store (``EVENTS_REDIS_URL``); the API under gunicorn (sync, 2 workers); `make run`'s
+worker layout: a Celery worker for the default and deliveries queues (threads, 4) and one
+for the cleanup queue (prefork, 1), each under ``scripts/supervise.py`` as in the
+Procfile; beat; a webhook receiver in its own process (``bench/fault_sink.py``:
+verifies signatures, deduplicates by Idempotency-Key, can fail with 503 or stall). Rate
+limits are in memory and set very high; the four-eyes rule stays on (a writer writes and
+submits, an editor approves and publishes). Timers are shortened (sweepers every 2 s,
+leases 10 s, webhook timeout 3 s, backoff 1-5 s, breaker cool-down 5 s, cleanup leases
+10 s) so the drain after the faults fits in a short run.
 
-Set-up: two webhook outlets at the receiver's address, a third at the receiver's port
-behind the name ``rebinding.bench.test`` (resolved inside each stack process by
-``bench/rebinding/sitecustomize.py``, put on their ``PYTHONPATH``: 127.0.0.1, except
-during its fault), a trap listening on 127.0.0.2 at the receiver's port, a site key and a
-front page of 20 live articles, each with two approved headlines (so a headline test
-runs on each).
+Set-up: two webhook outlets at the receiver, a site key and a front page of 20 live
+articles, each with two approved headlines (so a headline test runs on each).
 
 Workloads (client threads, each request timed, its status or error kept):
 
@@ -42,16 +38,19 @@ Workloads (client threads, each request timed, its status or error kept):
   accepted, so "accepted by the API" = accepted + duplicates of 2xx answers (every event id
   is unique, so a duplicate can only come from an earlier unanswered attempt).
 
-Faults (times are fractions of ``--duration``): SIGKILL the Celery worker (its process
-group), restart it 3 s later; stop Redis (SIGTERM), start it again 5 s later on the same
-port and files; SIGKILL gunicorn (the master and its workers), restart it 2 s later; the
-receiver answers 503 for 10 s; the receiver stalls (holds each request 5 s, longer than
-the 3 s webhook timeout) for 10 s; the receiver trickles (processes each request, then
-answers one byte a second, so no read ever times out: only the 5 s deadline ends the
-attempt) for 10 s; the rebinding name alternates between 127.0.0.1 and the trap's
-127.0.0.2 on successive lookups for 10 s (a client that resolved again after the guard's
-check would reach the trap). Client errors during faults are expected and counted; the
-invariants only use what the API accepted (2xx).
+Faults (times are fractions of ``--duration``): a plain-text page of 20,500 distinct
+lines and one of distinct lines just under ``IMPORT_MAX_BYTES`` (both must end succeeded,
+or failed with a reason, and hold up no delivery: they go to the cleanup worker); SIGKILL
+the cleanup worker while it cleans the big page, restart it 3 s later (its lease expires
+and the sweeper hands the run to the new worker); over-limit bodies sent chunked (an
+import over ``IMPORT_MAX_BYTES``, an article over ``MAX_BODY_BYTES``, an event batch over
+``EVENTS_MAX_BYTES``: each must get 413 and store nothing); SIGKILL the Celery worker
+(its process group, supervisor included), restart it 3 s later; stop Redis (SIGTERM),
+start it again 5 s later on the same port and files; SIGKILL gunicorn (the master and its
+workers), restart it 2 s later; the receiver answers 503 for 10 s; the receiver stalls
+(holds each request 5 s, longer than the 3 s webhook timeout) for 10 s. Client errors
+during faults are expected and counted; the invariants only use what the API accepted
+(2xx).
 
 Drain: the load stops, unanswered event batches are re-sent, then the harness waits (up to
 ``--drain``) until no delivery is pending/sending, no cleanup run is queued/running and
@@ -59,24 +58,29 @@ the event store has nothing pending. Then it checks, with SQL on the scratch dat
 
 1. imports: every import the API accepted has a final cleanup run (succeeded, or failed
    with a reason, reported), and no run anywhere is queued or running;
-2. deliveries: no delivery is pending/sending/dead (except, on the rebinding outlet, dead
-   as refused by the URL guard); for every article whose publish the API accepted, each
-   outlet has a publish delivery; for each (article, outlet) the latest delivery ended
-   delivered (cancelled only as "superseded by a takedown"); an unpublished article's
-   latest delivery is a takedown; every delivered delivery's Idempotency-Key reached the
-   receiver and was recorded exactly once (re-sends are counted as receiver duplicates);
-3. attempts: every attempt in the log took at most the deadline; no two attempts of one
-   delivery overlap (start + latency of one before the start of the next); the trap got
-   no connection;
-4. events: per experiment, impressions + clicks in PostgreSQL == events the API accepted,
+2. deliveries: no delivery is pending/sending/dead; for every article whose publish the
+   API accepted, each outlet has a publish delivery; for each (article, outlet) the
+   latest delivery ended delivered (cancelled only as "superseded by a takedown"); an
+   unpublished article's latest delivery is a takedown; every delivered delivery's
+   Idempotency-Key reached the receiver and was recorded exactly once (re-sends are
+   counted as receiver duplicates);
+3. events: per experiment, impressions + clicks in PostgreSQL == events the API accepted,
    and nothing is left pending in Redis;
-5. states: every state is in the enum; published => live revision and published_at;
+4. states: every state is in the enum; published => live revision and published_at;
    unpublished/archived => no live revision; no live revision => no running test; at
    most one running test per article;
-6. no stack process (worker, beat, gunicorn, Redis) exited when no fault stopped it. A
-   supervisor thread plays compose's ``restart: unless-stopped``: such a process is
-   recorded (in the fault table, as UNEXPECTED) and started again, so the other checks
-   still say whether anything was lost once it is back.
+5. no stack process stayed down: the app processes run under ``scripts/supervise.py``,
+   which starts one again when it exits (as `make run` does; kombu's worker exits when
+   Redis restarts under it); the harness reads their restarts from the logs and lists
+   them. A harness thread plays compose's ``restart: unless-stopped`` for the
+   supervisors themselves and Redis: such an exit is recorded (as UNEXPECTED, a failure)
+   and the process started again, so the other checks still say whether anything was
+   lost once it is back;
+6. big pages: the 20,500-line page and the near-limit page ended (succeeded, or failed
+   with a reason, in a bounded number of attempts); deliveries created while they were
+   being cleaned were delivered (their latency is reported);
+7. over-limit bodies: every chunked over-limit request was answered 413 and nothing from
+   them is in the database.
 
 Prints markdown tables (per workload: requests, 2xx, errors, throughput, p50/p99 of 2xx
 latencies; faults with their times; invariants with numbers) and exits 1 if an
@@ -86,7 +90,6 @@ invariant failed.
 import argparse
 import contextlib
 import http.client
-import itertools
 import json
 import os
 import random
@@ -109,12 +112,15 @@ sys.path.insert(0, str(ROOT))
 from bench.experiment_load import scratch_database  # noqa: E402
 from bench.fault_sink import FaultSink  # noqa: E402
 from bench.http_overhead import load_articles  # noqa: E402
+from scripts.supervise import kill_session  # noqa: E402
 
 SECRET = "whsec_bench_secret_0123456789"
-OUTLETS = 2  # at the receiver's address
-REBIND_HOST = "rebinding.bench.test"  # a third outlet, resolved by bench/rebinding/sitecustomize.py
-DEADLINE = 5  # WEBHOOK_DEADLINE_SECONDS
+OUTLETS = 2
 FRONT_PAGE = 20
+BIG_PAGE_LINES = 20_500
+NEAR_LIMIT = "a page near the size limit"
+# The API's default limits (the harness does not change them).
+IMPORT_MAX_BYTES, MAX_BODY_BYTES, EVENTS_MAX_BYTES = 10 * 2**20, 2**20, 256 * 2**10
 STATES = {"draft", "in_review", "changes_requested", "approved", "scheduled", "published",
           "unpublished", "archived"}
 
@@ -139,23 +145,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Trap:
-    """Listens on 127.0.0.2 at the receiver's port and counts connections: where a
-    request to the rebinding name would land if the client resolved it again after the
-    URL guard's check."""
-
-    def __init__(self, port: int) -> None:
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.2", port))
-        threading.Thread(target=self.accept, name="trap", daemon=True).start()
-
-    def accept(self) -> None:
-        while True:
-            connection, _ = self.listener.accept()
-            self.connections += 1
-            connection.close()
-
-
 class Harness:
     def __init__(self, args, url: str) -> None:
         self.args, self.url = args, url
@@ -165,18 +154,13 @@ class Harness:
         self.env = {**os.environ, "MASTHEAD_INSTANCE_DIR": str(self.workdir), "DATABASE_URL": url,
                     "CELERY_BROKER_URL": f"{redis_url}/0", "EVENTS_REDIS_URL": f"{redis_url}/1",
                     "RATE_LIMIT_STORAGE_URL": "memory://", "LOG_LEVEL": "INFO",
-                    # The receiver only: the trap at 127.0.0.2 must be refused.
-                    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32", "FOUR_EYES_REQUIRED": "true",
+                    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "FOUR_EYES_REQUIRED": "true",
                     "DELIVERY_SWEEP_SECONDS": "2", "DELIVERY_SWEEP_AGE_SECONDS": "5",
                     "DELIVERY_LEASE_SECONDS": "10", "WEBHOOK_TIMEOUT_SECONDS": "3",
-                    "WEBHOOK_DEADLINE_SECONDS": str(DEADLINE), "OUTLET_MAX_IN_FLIGHT": "1",
-                    "MASTHEAD_REBIND_HOST": REBIND_HOST,
-                    "MASTHEAD_REBIND_FLAG": str(self.workdir / "rebinding"),
-                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench" / "rebinding"),
-                                                                os.environ.get("PYTHONPATH")])),
                     "DELIVERY_BACKOFF_BASE_SECONDS": "1", "DELIVERY_BACKOFF_MAX_SECONDS": "5",
                     "DELIVERY_MAX_ATTEMPTS": "50", "OUTLET_BREAKER_COOLDOWN_SECONDS": "5",
                     "EXPERIMENT_RECOMPUTE_SECONDS": "2", "CLEANUP_SWEEP_AGE_SECONDS": "5",
+                    "CLEANUP_SWEEP_SECONDS": "2", "CLEANUP_LEASE_SECONDS": "10",
                     "PUBLIC_RATE_LIMIT_PER_MINUTE": "1000000",
                     "EDITORIAL_RATE_LIMIT_PER_MINUTE": "1000000", "SERVING_REFRESH_SECONDS": "1"}
         self.env.pop("TEST_DATABASE_URL", None)
@@ -193,6 +177,10 @@ class Harness:
         self.import_counts = Counter()
         self.down: set[str] = set()  # stack processes the fault schedule has stopped on purpose
         self.unexpected: list[str] = []  # processes that exited on their own
+        self.big_pages: dict[str, str] = {}  # import id -> which big page
+        self.big_window: list[float] = []  # monotonic times the big pages were sent
+        self.oversized: list[tuple[str, object]] = []  # (what, status or error)
+        self.quiet_until = float("inf")  # when the first fault that slows deliveries began
 
     # -- the stack ---------------------------------------------------------------------------
 
@@ -205,9 +193,8 @@ class Harness:
                 for role in ("writer", "editor", "admin"))
             with FaultSink(SECRET) as sink:
                 self.sink = sink
-                self.start("gunicorn")
-                self.start("worker")
-                self.start("beat")
+                for name in ("gunicorn", "worker", "cleanup", "beat"):
+                    self.start(name)
                 self.wait_for_api()
                 self.set_up()
                 self.started = time.monotonic()
@@ -219,8 +206,6 @@ class Harness:
                 received = sink.take()
                 sink_stats = sink.stats()
                 results = self.check(received, sink_stats)
-                results.append({"name": "no stack process exited on its own", "held": not self.unexpected,
-                                "detail": "; ".join(self.unexpected) or "none"})
                 self.report(drained, results, sink_stats)
                 return 0 if all(r["held"] for r in results) else 1
         finally:
@@ -265,13 +250,19 @@ class Harness:
                                "--bind", f"127.0.0.1:{h.api_port}", "wsgi:app"],
         "worker": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", "threads",
                              "--concurrency", "4", "--loglevel", "INFO", "--without-gossip",
-                             "--without-mingle"],
+                             "--without-mingle", "--queues", "celery,deliveries",
+                             "--hostname", "worker@%h"],
+        "cleanup": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--concurrency", "1",
+                              "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                              "--queues", "cleanup", "--hostname", "cleanup@%h"],
         "beat": lambda h: [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
                            "-s", str(h.workdir / "schedule")],
     }
+    SUPERVISE = [sys.executable, str(ROOT / "scripts" / "supervise.py")]
 
     def start(self, name: str) -> None:
-        self.spawn(name, self.COMMANDS[name](self))
+        """An app process under its supervisor, as the Procfile runs it."""
+        self.spawn(name, [*self.SUPERVISE, "--name", name, "--", *self.COMMANDS[name](self)])
         self.down.discard(name)
 
     def supervise(self) -> None:
@@ -297,10 +288,11 @@ class Harness:
                                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """``sig`` to the process and everything it started (the supervisor, the command's
+        own process group, its workers or pool)."""
         self.down.add(name)
         process = self.processes[name]
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
+        kill_session(process.pid, sig)
         process.wait(timeout=30)
 
     def wait_for_api(self, timeout: float = 30) -> None:
@@ -323,7 +315,7 @@ class Harness:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                kill_session(process.pid)
                 process.wait()
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -343,11 +335,12 @@ class Harness:
         finally:
             connection.close()
 
-    def timed(self, workload: str, method: str, path: str, headers: dict | None = None, body=None):
+    def timed(self, workload: str, method: str, path: str, headers: dict | None = None, body=None,
+              timeout: float = 10):
         """One request, recorded for ``workload``: returns (status, payload), status 0 on error."""
         clock = time.perf_counter()
         try:
-            status, payload = self.request(method, path, headers, body)
+            status, payload = self.request(method, path, headers, body, timeout)
             outcome = status
         except (OSError, http.client.HTTPException) as error:
             status, payload, outcome = 0, None, type(error).__name__
@@ -374,10 +367,6 @@ class Harness:
         for n in range(OUTLETS):
             self.call("POST", "/v1/outlets", self.admin, {
                 "name": f"Partner {n}", "kind": "webhook", "url": f"{self.sink.url}/{n}", "secret": SECRET})
-        self.trap = Trap(self.sink.port)
-        self.rebinding_outlet = self.call("POST", "/v1/outlets", self.admin, {
-            "name": "Partner behind a rebinding name", "kind": "webhook", "secret": SECRET,
-            "url": f"http://{REBIND_HOST}:{self.sink.port}/rebinding"})["id"]
         self.key = self.call("POST", "/v1/sites", self.admin, {"name": "front"})["key"]
         self.front_page = []
         for n in range(FRONT_PAGE):
@@ -559,48 +548,112 @@ class Harness:
         self.faults.append((time.monotonic() - self.started, text))
 
     def fault_schedule(self) -> None:
-        self.at(0.08)
+        self.at(0.03)
+        self.send_big_page("a page of 20,500 distinct lines", distinct_page(lines=BIG_PAGE_LINES))
+        self.at(0.05)
+        self.send_big_page(NEAR_LIMIT, distinct_page(size=IMPORT_MAX_BYTES - 4096))
+        self.at(0.12)
+        self.quiet_until = time.time()  # the first fault that slows deliveries down
         self.kill("worker")
         self.fault("SIGKILL the Celery worker (process group)")
         time.sleep(3)
         self.start("worker")
         self.fault("worker restarted")
+        self.at(0.15)
+        for import_id in [i for i, what in self.big_pages.items() if what == NEAR_LIMIT]:
+            self.wait_until_cleaning(import_id)
+        self.kill("cleanup")
+        self.fault("SIGKILL the cleanup worker (process group) while it cleans the near-limit page")
+        time.sleep(3)
+        self.start("cleanup")
+        self.fault("cleanup worker restarted")
         self.at(0.2)
+        self.send_oversized()
+        self.at(0.27)
         self.kill("redis", signal.SIGTERM)
         self.fault("Redis stopped (SIGTERM; broker and event store)")
         time.sleep(5)
         self.start_redis()
         self.fault("Redis started again (same port, same AOF)")
-        self.at(0.32)
+        self.at(0.42)
         self.kill("gunicorn")
         self.fault("SIGKILL gunicorn (master and workers)")
         time.sleep(2)
         self.start("gunicorn")
         self.wait_for_api()
         self.fault("gunicorn restarted and answering")
-        self.at(0.44)
-        self.receiver_fault("receiver answers 503", fail=True)
-        self.at(0.56)
-        self.receiver_fault("receiver stalls (5 s per request, webhook timeout 3 s)", delay=5.0)
-        self.at(0.68)
-        self.receiver_fault(f"receiver trickles its answers (1 byte/s: no read times out; deadline "
-                            f"{DEADLINE} s)", trickle=1.0)
-        self.at(0.8)
-        flag = Path(self.env["MASTHEAD_REBIND_FLAG"])
-        flag.touch()
-        self.fault(f"{REBIND_HOST} rebinds: lookups alternate 127.0.0.1 (receiver) / 127.0.0.2 (trap)")
-        time.sleep(10)
-        flag.unlink()
-        self.fault(f"{REBIND_HOST} is 127.0.0.1 again")
-        self.at(1.0)
-
-    def receiver_fault(self, text: str, **mode) -> None:
-        """The receiver misbehaves for 10 s, then is healthy again."""
-        self.sink.mode(**mode)
-        self.fault(text)
+        self.at(0.57)
+        self.sink.mode(fail=True)
+        self.fault("receiver answers 503")
         time.sleep(10)
         self.sink.mode()
         self.fault("receiver healthy")
+        self.at(0.72)
+        self.sink.mode(delay=5.0)
+        self.fault("receiver stalls (5 s per request, webhook timeout 3 s)")
+        time.sleep(10)
+        self.sink.mode()
+        self.fault("receiver healthy")
+        self.at(1.0)
+
+    # -- big pages and over-limit bodies -----------------------------------------------------
+
+    def send_big_page(self, what: str, page: bytes) -> None:
+        status, payload = self.timed("big pages", "POST", "/v1/imports?source=bench-big&language=en",
+                                     {**self.writer, "Content-Type": "text/plain; charset=utf-8"}, page,
+                                     timeout=120)
+        if status == 202:
+            with self.lock:
+                self.big_pages[payload["id"]] = what
+                self.imports.append(payload["id"])
+            self.big_window.append(time.time())
+        self.fault(f"imported {what} ({len(page):,} bytes): {status}")
+
+    def wait_until_cleaning(self, import_id: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if self.request("GET", f"/v1/imports/{import_id}", self.writer)[1]["status"] == "running":
+                    return
+            time.sleep(0.2)
+
+    def send_oversized(self) -> None:
+        """Bodies over their limit with Transfer-Encoding: chunked (no Content-Length, so
+        only reading them tells the size): 413 each, nothing stored."""
+        marker = f"oversize-{uuid.uuid4().hex[:8]}"
+        article = (f'{{"language": "en", "headline": "{marker}", "body": "'.encode(), b"a", b'"}')
+        for what, path, content_type, size, parts in (
+                ("import", "/v1/imports?source=bench-oversize&language=en", "text/plain; charset=utf-8",
+                 IMPORT_MAX_BYTES + 2**20, (b"", b"line of text\n", b"")),
+                ("article", "/v1/articles", "application/json", MAX_BODY_BYTES + 2**18, article),
+                ("event batch", f"/v1/events?key={self.key}", "application/json",
+                 EVENTS_MAX_BYTES + 2**16, (b'{"events": [', b" ", b"]}"))):
+            headers = {**self.writer, "Content-Type": content_type}
+            self.oversized.append((what, self.send_chunked(path, headers, size, *parts)))
+        self.oversize_marker = marker
+        self.fault("over-limit bodies sent chunked: " + ", ".join(f"{w} {o}" for w, o in self.oversized))
+
+    def send_chunked(self, path: str, headers: dict, size: int, head: bytes, fill: bytes,
+                     tail: bytes) -> object:
+        """POST ``size`` bytes chunked; the answer's status (or the error's name)."""
+        def body():
+            yield head
+            block = fill * (65536 // len(fill))
+            for _ in range(size // len(block) + 1):
+                yield block
+            yield tail
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=60)
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                connection.request("POST", path, body=body(), headers=headers)  # chunked
+            response = connection.getresponse()  # the server may answer before the body ends
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException) as error:
+            return type(error).__name__
+        finally:
+            connection.close()
 
     # -- drain and checks --------------------------------------------------------------------
 
@@ -636,7 +689,66 @@ class Harness:
 
     def check(self, received: list[tuple], sink_stats: dict) -> list[dict]:
         return [self.check_imports(), self.check_deliveries(received, sink_stats),
-                self.check_attempts(), self.check_events(), self.check_states()]
+                self.check_events(), self.check_states(), self.check_processes(),
+                self.check_big_pages(), self.check_oversized()]
+
+    def check_processes(self) -> dict:
+        """Exits the supervisors made good (from their logs) are listed; an exit nobody
+        restarted (a supervisor's own, or Redis's) fails the check."""
+        restarts = []
+        for name in self.COMMANDS:
+            for line in (self.workdir / f"{name}.log").read_text(errors="replace").splitlines():
+                if '"logger": "supervise"' in line:
+                    entry = json.loads(line)
+                    restarts.append(f"{name} exited with {entry['status']} after {entry['ran_seconds']} s, "
+                                    f"started again by its supervisor")
+        detail = "; ".join(self.unexpected + restarts) or "none"
+        return {"name": "no stack process stayed down", "held": not self.unexpected, "detail": detail}
+
+    def check_big_pages(self) -> dict:
+        rows = {row[0]: row[1:] for row in self.sql(
+            "SELECT DISTINCT ON (raw_input_id) raw_input_id, status, error, attempts, duration_ms, "
+            "finished_at FROM cleanup_runs ORDER BY raw_input_id, created_at DESC, id DESC")}
+        parts, ended = [], []
+        for import_id, what in self.big_pages.items():
+            status, error, attempts, duration_ms, finished_at = rows.get(import_id,
+                                                                         ("missing", None, 0, 0, None))
+            parts.append(f"{what}: {status} after {attempts} attempt(s), last one "
+                         f"{(duration_ms or 0) / 1000:.1f} s" + (f" ({error})" if error else ""))
+            if status in ("succeeded", "failed") and (status == "succeeded" or error):
+                ended.append(finished_at)
+        held = len(self.big_pages) == 2 and len(ended) == 2
+        if held:
+            parts.append(self.delivery_latency(min(self.big_window), min(max(ended).timestamp(),
+                                                                         self.quiet_until)))
+        return {"name": "big pages ended (succeeded, or failed with a reason)", "held": held,
+                "detail": "; ".join(parts) or "none accepted"}
+
+    def delivery_latency(self, start: float, end: float) -> str:
+        """How long deliveries created while the big pages were cleaned, before any other
+        fault, took to be delivered."""
+        from datetime import UTC, datetime
+
+        seconds = sorted(float(row[0]) for row in self.sql(
+            "SELECT extract(epoch FROM delivered_at - created_at) FROM deliveries WHERE state = "
+            "'delivered' AND created_at BETWEEN :start AND :end",
+            start=datetime.fromtimestamp(start, UTC), end=datetime.fromtimestamp(end, UTC)))
+        if not seconds:
+            return "no delivery was created while they were cleaned before the first other fault"
+        return (f"{len(seconds)} deliveries created while they were cleaned (before the first "
+                f"other fault) delivered after p50 {pct(seconds, 0.5)} ms, p90 {pct(seconds, 0.9)} ms, "
+                f"max {seconds[-1] * 1000:,.0f} ms")
+
+    def check_oversized(self) -> dict:
+        stored = self.sql("SELECT count(*) FROM raw_inputs r JOIN sources s ON s.id = r.source_id "
+                          "WHERE s.name = 'bench-oversize'")[0][0]
+        stored += self.sql("SELECT count(*) FROM article_revisions WHERE headline = :marker",
+                           marker=getattr(self, "oversize_marker", ""))[0][0]
+        held = len(self.oversized) == 3 and all(outcome == 413 for _, outcome in self.oversized) \
+            and stored == 0
+        detail = ", ".join(f"{what}: {outcome}" for what, outcome in self.oversized) or "not sent"
+        return {"name": "over-limit chunked bodies refused with 413, nothing stored", "held": held,
+                "detail": f"{detail}; rows stored from them: {stored}"}
 
     def check_imports(self) -> dict:
         runs = self.sql("SELECT DISTINCT ON (raw_input_id) raw_input_id, status, error FROM cleanup_runs "
@@ -709,43 +821,18 @@ class Harness:
         article_state = dict(self.sql("SELECT id, state FROM articles"))
         for (article_id, outlet_id), pair in by_pair.items():
             for row in pair:
-                if row[4] in ("pending", "sending", "dead") and not self.refused_rebinding(row):
+                if row[4] in ("pending", "sending", "dead"):
                     problems.append(f"delivery {row[0]} ({row[3]}) is {row[4]}: {row[6]}")
                 if row[4] == "cancelled" and "takedown" not in (row[6] or ""):
                     problems.append(f"delivery {row[0]} cancelled: {row[6]}")
             last = max(pair, key=lambda r: r[5])
-            if last[4] != "delivered" and not self.refused_rebinding(last):
+            if last[4] != "delivered":
                 problems.append(f"latest delivery {last[0]} of {article_id} to {outlet_id} is {last[4]}")
             state = article_state.get(article_id)
             if state == "unpublished" and last[3] != "takedown":
                 problems.append(f"{article_id} is unpublished but its latest delivery is {last[3]}")
             if state == "published" and last[3] == "takedown":
                 problems.append(f"{article_id} is published but its latest delivery is a takedown")
-
-    def refused_rebinding(self, row) -> bool:
-        """A delivery to the rebinding outlet that the URL guard refused (its check got the
-        trap's address): dead on purpose, the one end besides delivered it may have."""
-        return row[2] == self.rebinding_outlet and row[4] == "dead" and (row[6] or "").startswith("refused")
-
-    def check_attempts(self) -> dict:
-        """Every attempt ended within the deadline; no two attempts of one delivery were open
-        at once (by the attempt log); the rebinding name never led to the trap."""
-        attempts = self.sql("SELECT delivery_id, started_at, latency_ms, outcome, error "
-                            "FROM delivery_attempts ORDER BY delivery_id, started_at, number")
-        longest = max((a[2] for a in attempts if a[2] is not None), default=0.0)
-        errors = Counter((a[4] or "").split(":")[0] for a in attempts if a[3] != "delivered")
-        overlapping = sum(
-            1 for a, b in itertools.pairwise(attempts)
-            if a[0] == b[0] and a[2] is not None and a[1].timestamp() + a[2] / 1000 > b[1].timestamp())
-        rebinding = dict(self.sql("SELECT state, count(*) FROM deliveries WHERE outlet_id = :outlet "
-                                  "GROUP BY state", outlet=self.rebinding_outlet))
-        held = longest <= DEADLINE * 1000 and not overlapping and self.trap.connections == 0
-        detail = (f"{len(attempts)} attempts, longest {longest:,.0f} ms (deadline {DEADLINE} s); failed "
-                  f"attempts by error {dict(errors)}; attempts of one delivery open at once: "
-                  f"{overlapping}; rebinding outlet: deliveries {rebinding}, connections to the "
-                  f"trap at 127.0.0.2: {self.trap.connections}")
-        return {"name": "attempts end by the deadline, one at a time; rebinding never reaches the trap",
-                "held": held, "detail": detail}
 
     def check_events(self) -> dict:
         pending = self.event_pending()
@@ -790,12 +877,13 @@ class Harness:
     # -- report ------------------------------------------------------------------------------
 
     def report(self, drained: dict, results: list[dict], sink_stats: dict) -> None:
-        print(f"\n{self.args.duration:g} s of load (seed {self.args.seed}); gunicorn sync x2, 1 Celery "
-              f"worker (threads x4), beat, PostgreSQL, own redis-server (AOF, fsync always), receiver "
+        print(f"\n{self.args.duration:g} s of load (seed {self.args.seed}); gunicorn sync x2, Celery "
+              f"workers for default+deliveries (threads x4) and cleanup (prefork x1) under "
+              f"scripts/supervise.py, beat, PostgreSQL, own redis-server (AOF, fsync always), receiver "
               f"on loopback; {os.cpu_count()} cores shared. Latencies of 2xx answers.\n")
         print("| workload | requests | 2xx | errors (non-2xx / no answer) | 2xx/s | p50 ms | p99 ms |")
         print("|---|---:|---:|---|---:|---:|---:|")
-        for workload in ("editors", "importers", "front page", "events", "harness errors"):
+        for workload in ("editors", "importers", "big pages", "front page", "events", "harness errors"):
             samples = self.samples.get(workload, [])
             if not samples:
                 continue
@@ -812,6 +900,21 @@ class Harness:
         print("| invariant | held | numbers |\n|---|---|---|")
         for result in results:
             print(f"| {result['name']} | {'held' if result['held'] else 'FAILED'} | {result['detail']} |")
+
+
+def distinct_page(lines: int | None = None, size: int | None = None) -> bytes:
+    """A plain-text page of distinct short lines: ``lines`` of them, or as many as fit in
+    ``size`` bytes."""
+    marker = uuid.uuid4().hex[:8]
+    out, total, n = [], 0, 0
+    while (lines is None or n < lines):
+        line = f"Entry {n} of page {marker}: the committee noted figure {n * 7}.\n".encode()
+        if size is not None and total + len(line) > size:
+            break
+        out.append(line)
+        total += len(line)
+        n += 1
+    return b"".join(out)
 
 
 def pct(values: list[float], q: float) -> str:

@@ -15,7 +15,7 @@ from app import create_app, migrate
 from app.extensions import db
 from app.models import Article, Base
 from tests.factories import Factory
-from tests.services import REQUIRE_SERVICES, configured, scratch_postgres
+from tests.services import REQUIRE_SERVICES, configured, empty_test_redis_databases, scratch_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -24,6 +24,13 @@ def make_app(database_url: str, **overrides):
     config = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": "memory://", "TESTING": True,
               "SERVING_REFRESH_SECONDS": 0, "FAILED_AUTH_PER_MINUTE": 10 ** 6, **overrides}
     return create_app(config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_redis_at_the_end():
+    """Leave the test Redis databases as found: empty (CI's kept thousands of keys)."""
+    yield
+    empty_test_redis_databases()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -2,12 +2,16 @@
 
 import os
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
+import redis
 from sqlalchemy import create_engine, make_url, text
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# Redis databases given to the tests alone: emptied when a test session ends. Only these
+# TEST_ names: CELERY_BROKER_URL (which `configured` also accepts) may be a real broker.
+TEST_REDIS_VARIABLES = ("TEST_CELERY_BROKER_URL", "TEST_EVENTS_REDIS_URL")
 
 
 def configured(name: str, scheme: str) -> str | None:
@@ -43,3 +47,18 @@ def scratch_postgres(server_url: str):
             ), {"n": name})
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def empty_test_redis_databases() -> list[str]:
+    """FLUSHDB each Redis database named by TEST_REDIS_VARIABLES (queues, kombu bindings,
+    event ids the tests left); returns the URLs emptied."""
+    emptied = []
+    for name in TEST_REDIS_VARIABLES:
+        url = os.environ.get(name, "")
+        if url.startswith("redis"):
+            client = redis.Redis.from_url(url, socket_connect_timeout=2)
+            with suppress(redis.ConnectionError):
+                client.flushdb()
+                emptied.append(url)
+            client.close()
+    return emptied

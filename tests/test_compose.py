@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from app import create_app
+from app.extensions import CLEANUP_QUEUE, DELIVERIES_QUEUE, QUEUES, TASK_QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -48,8 +49,9 @@ CHECKS = {"flask": _check_flask, "gunicorn": _check_gunicorn, "celery": _check_c
 
 
 def test_expected_services_present():
-    assert {"postgres", "redis", "api", "worker", "beat", "migrate", "flower", "prometheus"} <= set(SERVICES)
-    assert set(OURS) >= {"api", "worker", "beat", "migrate", "flower"}
+    assert {"postgres", "redis", "api", "worker", "cleanup-worker", "beat", "migrate", "flower",
+            "prometheus"} <= set(SERVICES)
+    assert set(OURS) >= {"api", "worker", "cleanup-worker", "beat", "migrate", "flower"}
 
 
 def test_prometheus_scrapes_the_api_with_the_metrics_token():
@@ -90,3 +92,51 @@ def test_env_example_lists_every_setting():
     read_from_env = set(re.findall(r'(?:environ\.get|_int|_float|_bool)\("([A-Z_]+)"', source))
     assert len(read_from_env) > 10
     assert read_from_env == listed, read_from_env ^ listed
+
+
+def _queues(argv: list[str]) -> set[str]:
+    """The queues a `celery worker` command consumes (all of them without --queues)."""
+    for flag in ("--queues", "-Q"):
+        if flag in argv:
+            return set(argv[argv.index(flag) + 1].split(","))
+    return set(QUEUES)
+
+
+def _procfile() -> dict[str, list[str]]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {name.strip(): shlex.split(command) for name, command in
+            (line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))}
+
+
+def _workers(commands: dict[str, list[str]]) -> dict[str, set[str]]:
+    return {name: _queues(argv) for name, argv in commands.items()
+            if "tasks.worker" in argv and argv[argv.index("tasks.worker") + 1] == "worker"}
+
+
+@pytest.mark.parametrize("deployment", ["compose", "procfile"])
+def test_cleanup_and_deliveries_have_their_own_workers(deployment):
+    """Every queue is consumed, and no process takes both cleanup and deliveries: a huge
+    page can then never hold up a delivery (tests/test_cleanup_worker.py shows it)."""
+    commands = ({name: _argv(spec["command"]) for name, spec in SERVICES.items() if name in OURS}
+                if deployment == "compose" else _procfile())
+    workers = _workers(commands)
+    assert set().union(*workers.values()) == set(QUEUES)
+    assert all(not {CLEANUP_QUEUE, DELIVERIES_QUEUE} <= queues for queues in workers.values()), workers
+    assert set(TASK_QUEUES.values()) == {CLEANUP_QUEUE, DELIVERIES_QUEUE}
+
+
+def test_compose_restarts_every_long_running_service():
+    """Docker starts again a process that exits (a Celery worker does when Redis restarts)."""
+    for name, spec in SERVICES.items():
+        expected = "no" if name == "migrate" else "unless-stopped"
+        assert spec.get("restart") == expected, name
+
+
+def test_make_run_supervises_every_process():
+    """honcho restarts nothing: each Procfile process runs under scripts/supervise.py."""
+    processes = _procfile()
+    assert set(processes) == {"web", "worker", "cleanup", "beat"}
+    for name, argv in processes.items():
+        assert argv[:2] == ["python", "scripts/supervise.py"] and "--" in argv, name
+        assert argv[argv.index("--name") + 1] == name
+    assert (ROOT / "scripts" / "supervise.py").exists()

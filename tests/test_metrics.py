@@ -43,13 +43,14 @@ def test_metrics_cover_requests_tasks_and_state(app, client, factory):
 
 
 def test_queue_depth_of_the_embedded_broker(app, client, factory, tmp_path, monkeypatch):
+    """Per queue, as the embedded broker names its message files (<id>.<queue>.msg)."""
     (tmp_path / "queue").mkdir()
-    for n in range(3):
-        (tmp_path / "queue" / f"message-{n}.msg").write_text("{}")
+    for n, queue in enumerate(["celery", "celery", "celery", "cleanup", "cleanup"]):
+        (tmp_path / "queue" / f"{n}_message.{queue}.msg").write_text("{}")
     monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "filesystem://")
     monkeypatch.setitem(app.config, "CELERY_BROKER_DIR", str(tmp_path))
-    [sample] = scrape(client, factory.login("admin")[1])["masthead_queue_depth"]
-    assert sample.value == 3 and sample.labels == {"queue": "celery"}
+    samples = scrape(client, factory.login("admin")[1])["masthead_queue_depth"]
+    assert {s.labels["queue"]: s.value for s in samples} == {"celery": 3, "cleanup": 2, "deliveries": 0}
 
 
 def test_scraper_token_and_roles(app, client, factory):

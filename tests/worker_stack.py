@@ -15,11 +15,15 @@ from pathlib import Path
 import pytest
 
 from app import migrate
+from scripts.supervise import kill_session
 from tests.conftest import make_app
 from tests.services import require, scratch_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).parent / "celery")
+# Each process runs under the supervisor `make run` uses, so a worker that exits on its
+# own (as kombu's does when Redis restarts) is started again, as it would be there.
+SUPERVISED = [sys.executable, str(ROOT / "scripts" / "supervise.py"), "--"]
 
 
 @contextmanager
@@ -37,7 +41,8 @@ def database(kind: str, tmp_path: Path):
 
 
 class Stack:
-    """An app plus worker and beat processes sharing its database and broker.
+    """An app plus worker and beat processes sharing its database and broker, each under
+    scripts/supervise.py (``kill`` takes the supervisor with it).
 
     ``settings`` reach the processes as environment variables and the in-process app as
     config, so give them typed (1, not "1"). ``pool`` is the worker's Celery pool.
@@ -58,24 +63,29 @@ class Stack:
 
     def start(self) -> None:
         self.start_worker()
+        self.start_beat()
+
+    def start_beat(self) -> None:
         self._spawn(["beat", "--loglevel", "INFO", "-s", str(self.logs / "schedule")], "beat.log")
 
-    def start_worker(self) -> subprocess.Popen:
-        self._spawn(["worker", "--pool", self.pool, "--concurrency", "2", "--loglevel", "INFO"],
-                    "worker.log")
+    def start_worker(self, *options: str, log: str = "worker.log") -> subprocess.Popen:
+        """A worker; without ``--queues`` in ``options`` it consumes every queue."""
+        self._spawn(["worker", "--pool", self.pool, "--concurrency", "2", "--loglevel", "INFO",
+                     *options], log)
         return self.processes[-1]
 
     def kill(self, process: subprocess.Popen) -> None:
-        """SIGKILL, as a crash or the OOM killer would: no chance to finish or ack anything."""
-        os.killpg(process.pid, signal.SIGKILL)
+        """SIGKILL, as a crash or the OOM killer would: no chance to finish or ack anything
+        (the supervisor, the process and its children all at once)."""
+        kill_session(process.pid)
         process.wait()
         self.processes.remove(process)
 
     def _spawn(self, args: list[str], log: str) -> None:
         with (self.logs / log).open("a") as out:
             self.processes.append(subprocess.Popen(
-                [CELERY, "-A", "tasks.worker", *args], cwd=ROOT, env=self.env, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True))
+                [*SUPERVISED, CELERY, "-A", "tasks.worker", *args], cwd=ROOT, env=self.env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
 
     def stop(self) -> None:
         for process in self.processes:
@@ -84,7 +94,7 @@ class Stack:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                kill_session(process.pid)
                 process.wait()
         self.processes = []
 

@@ -41,16 +41,20 @@ class RunStatus(enum.StrEnum):
 
 
 class RawInput(IdMixin, Base):
-    """Exactly the bytes a client imported. Never changed; the id is the import's id."""
+    """Exactly the bytes a client imported. Never changed (but for ``dedup_sha256``); the id
+    is the import's id."""
 
     __tablename__ = "raw_inputs"
-    __table_args__ = (UniqueConstraint("source_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("source_id", "dedup_sha256"),)
 
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
+    # The sha256 while this import is the one that importing the same bytes again answers
+    # with; cleared once its draft is deleted, so that the page can be imported anew.
+    dedup_sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int]
     source_url: Mapped[str | None] = mapped_column(String(2048))
     language: Mapped[str | None] = mapped_column(String(35))
@@ -65,14 +69,17 @@ class RawInput(IdMixin, Base):
 
 
 class CleanupRun(IdMixin, Base):
-    """One cleanup of a raw input: queued, running, then succeeded (a revision) or failed."""
+    """One cleanup of a raw input: queued, running, then succeeded (a revision) or failed.
+
+    A worker running it holds a lease (``lease_token`` until ``lease_expires_at``) that it
+    renews while it works; the sweeper only takes back a run whose lease has expired."""
 
     __tablename__ = "cleanup_runs"
 
     raw_input_id: Mapped[str] = mapped_column(ForeignKey("raw_inputs.id"), index=True)
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
     status: Mapped[RunStatus] = mapped_column(
-        str_enum(RunStatus), default=RunStatus.QUEUED,
+        str_enum(RunStatus), default=RunStatus.QUEUED, index=True,
     )
     requested_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -80,8 +87,11 @@ class CleanupRun(IdMixin, Base):
     result: Mapped[dict | None] = mapped_column(JSON)
     revision_id: Mapped[str | None] = mapped_column(ForeignKey("article_revisions.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)  # its task was last sent
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[float | None]
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
 
     raw_input: Mapped[RawInput] = relationship(back_populates="runs")

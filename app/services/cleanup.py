@@ -2,12 +2,18 @@
 
 A run is idempotent: a finished run is never executed again, a redelivered or retried
 one re-does its work inside one transaction, and a source learns from each raw input
-once. Bad input ends in a failed run with a reason; the raw bytes are kept regardless.
+once. Bad input, a time limit or an error that would recur ends in a failed run with a
+reason; only transient errors propagate (the task retries them), and a run that was
+tried CLEANUP_MAX_ATTEMPTS times ends failed. The raw bytes are kept regardless. Who may
+run it (leases, the sweeper) is app.services.cleanup_runs.
 """
 
+import logging
+import secrets
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.cleanup.engine import CleanupResult, clean, split_lines
@@ -21,11 +27,16 @@ from app.cleanup.extract import (
 from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, Source, utcnow
-from app.services import articles, audit, headlines, sources
-from app.services.uow import locked, transaction
+from app.services import articles, audit, cleanup_runs, headlines, sources
+from app.services.jobs import TimeLimitReached
+from app.services.uow import is_transient, locked, transaction
 from app.text import fold
 
+log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# A page of many short unpunctuated lines has as many headline-shaped ones; the best ranked
+# become proposals (all stay in the run's result).
+PROPOSALS_MAX = 20
 
 
 @dataclass
@@ -71,49 +82,77 @@ def preview(content: bytes, content_type: str, source_name: str, language: str |
     return classify(prepared, learned).to_dict()
 
 
-def execute(run_id: str) -> CleanupRun:
-    """Carry out a queued run (called by the Celery task)."""
-    started = _mark_running(run_id)
-    if started is None:
-        return db.session.get(CleanupRun, run_id)
-    began = time.perf_counter()
-    try:
-        with transaction():
-            run = _locked_run(run_id)
-            if run.status == RunStatus.RUNNING:
-                _apply(run)
-                _finish(run, RunStatus.SUCCEEDED, began)
-    except ExtractionError as error:
-        with transaction():
-            run = _locked_run(run_id)
-            run.error = str(error)
-            _finish(run, RunStatus.FAILED, began)
-            audit.record(articles.get_article(run.article_id), None, "cleanup_failed",
-                         details={"run_id": run.id, "error": run.error})
-    return db.session.get(CleanupRun, run_id)
+def execute(run_id: str, holder: str | None = None) -> CleanupRun:
+    """Carry out a queued run (the Celery task passes its task id as ``holder``).
+
+    Bad input, the task's time limit and any error that would recur end the run failed
+    with a reason; transient errors (see ``is_transient``) propagate, for a retry."""
+    holder = holder or secrets.token_hex(16)
+    if _claim(run_id, holder):
+        began = time.perf_counter()
+        with cleanup_runs.LeaseKeeper(run_id, holder):
+            try:
+                _clean(run_id, holder, began)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                _fail(run_id, holder, _reason(error), began)
+    return db.session.get(CleanupRun, run_id, populate_existing=True)
 
 
-def _mark_running(run_id: str) -> CleanupRun | None:
+def _claim(run_id: str, holder: str) -> bool:
     with transaction():
-        run = _locked_run(run_id)
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-            return None
-        run.status, run.started_at = RunStatus.RUNNING, run.started_at or utcnow()
-        run.attempts += 1
-    return run
+        run = locked(CleanupRun, run_id)
+        if run is None:
+            raise NotFound(f"No cleanup run {run_id}.")
+        now = utcnow()
+        if cleanup_runs.taken(run, holder, now):
+            return False
+        if cleanup_runs.out_of_attempts(run):
+            _end(run, RunStatus.FAILED, None, f"Gave up after {run.attempts} attempts: the worker "
+                 "was lost or the database unavailable each time. The raw bytes are kept; "
+                 "re-run the cleanup to try again.")
+            return False
+        cleanup_runs.claim(run, holder, now)
+        return True
 
 
-def _locked_run(run_id: str) -> CleanupRun:
-    run = locked(CleanupRun, run_id)
-    if run is None:
-        raise NotFound(f"No cleanup run {run_id}.")
-    return run
+def _reason(error: Exception) -> str:
+    if isinstance(error, ExtractionError):
+        return str(error)
+    if isinstance(error, TimeLimitReached):
+        limit = current_app.config["CLEANUP_TIME_LIMIT_SECONDS"]
+        return (f"The cleanup did not finish within its time limit ({limit:g} s): the page is "
+                "too large or too complex to clean. The raw bytes are kept.")
+    log.exception("cleanup failed")
+    return (f"The cleanup failed with an internal error ({type(error).__name__}). The raw "
+            "bytes are kept; re-run the cleanup to try again.")
 
 
-def _apply(run: CleanupRun) -> None:
-    raw: RawInput = run.raw_input
-    prepared = prepare(raw.content, raw.content_type, raw.language)
+def _clean(run_id: str, holder: str, began: float) -> None:
+    """Extract and decode outside any transaction (the slow part for HTML), then learn,
+    classify and write the revision in one transaction, if the lease is still ours."""
+    with transaction():
+        raw = db.session.get(CleanupRun, run_id).raw_input
+        content, content_type, language = raw.content, raw.content_type, raw.language
+    prepared = prepare(content, content_type, language)
     folded = [fold(line) for line in split_lines(prepared.text)]
+    with transaction():
+        run = cleanup_runs.held(run_id, holder)
+        if run is not None:
+            _apply(run, prepared, folded)
+            _end(run, RunStatus.SUCCEEDED, began)
+
+
+def _fail(run_id: str, holder: str, reason: str, began: float) -> None:
+    with transaction():
+        run = cleanup_runs.held(run_id, holder)
+        if run is not None:
+            _end(run, RunStatus.FAILED, began, reason)
+
+
+def _apply(run: CleanupRun, prepared: Prepared, folded: list[str]) -> None:
+    raw = locked(RawInput, run.raw_input_id)  # two runs of one import learn from it once
     sources.learn(raw, folded)
     result = classify(prepared, sources.learned_for(raw.source_id, folded))
     article = articles.locked_for_system(run.article_id)
@@ -125,16 +164,19 @@ def _apply(run: CleanupRun) -> None:
         article, run.requested_by_id, text, RevisionOrigin.CLEANUP,
         language=prepared.language if not raw.language else None,
     )
-    run.result = {k: v for k, v in result.to_dict().items() if k != "decisions"} | {
-        "decisions": [{"index": d.index, "kind": d.kind, "rule": d.rule} for d in result.decisions],
-        "extractor": "html" if prepared.is_html else "text",
-    }
+    run.result = result.record() | {"extractor": "html" if prepared.is_html else "text"}
     run.revision_id = revision.id
     headlines.propose_extracted(article, run.requested_by_id,
-                                [c["text"] for c in result.headline_candidates], run.id)
+                                [c["text"] for c in result.headline_candidates[:PROPOSALS_MAX]],
+                                run.id)
 
 
-def _finish(run: CleanupRun, status: RunStatus, began: float) -> None:
-    run.status = status
+def _end(run: CleanupRun, status: RunStatus, began: float | None, error: str | None = None) -> None:
+    run.status, run.error = status, error
     run.finished_at = utcnow()
-    run.duration_ms = round((time.perf_counter() - began) * 1000, 3)
+    if began is not None:
+        run.duration_ms = round((time.perf_counter() - began) * 1000, 3)
+    cleanup_runs.release(run)
+    if status == RunStatus.FAILED:
+        audit.record(articles.get_article(run.article_id, include_deleted=True), None,
+                     "cleanup_failed", details={"run_id": run.id, "error": error})

@@ -1,51 +1,79 @@
 """Import use cases: accept raw copy, find duplicates, queue cleanup, re-run, restore."""
 
 import hashlib
-from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.cleanup.extract import parse_content_type
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, User, utcnow
+from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, User
 from app.services import articles, audit, sources
+from app.services.cleanup_runs import CLEANUP_TASK
 from app.services.jobs import enqueue
 from app.services.uow import transaction
 
-CLEANUP_TASK = "masthead.cleanup.run"
 SUPPORTED_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 
 
 def create_import(actor: User, content: bytes, content_type: str, *, source_name: str | None,
                   source_url: str | None, language: str | None,
                   enqueue_cleanup: bool = True) -> tuple[RawInput, bool]:
-    """Store the bytes and a draft, queue the cleanup. Returns (import, created).
+    """Store the bytes and a draft, queue the cleanup. Returns (import, created): the same
+    bytes for the same source are the existing import while its draft exists.
 
     ``enqueue_cleanup=False`` leaves the queued run for the caller to execute in-process
     (the bulk import CLI without workers)."""
     content_type = _normalised_content_type(content_type)
     digest = hashlib.sha256(content).hexdigest()
-    with transaction() as session:
-        source = sources.source_for(source_name, source_url)
-        existing = session.scalar(select(RawInput).where(
-            RawInput.source_id == source.id, RawInput.sha256 == digest))
-        if existing is not None:
-            return existing, False
-        article = articles.create_article(actor, {
-            "language": language or "und", "source_name": source.name, "source_url": source_url,
-        }, origin=RevisionOrigin.IMPORT)
-        raw = RawInput(article_id=article.id, source_id=source.id, content=content,
-                       content_type=content_type, sha256=digest, size=len(content),
-                       source_url=source_url, language=language, created_by_id=actor.id)
-        session.add(raw)
-        session.flush()
-        run = _new_run(raw, actor)
-        audit.record(article, actor, "import", details={"import_id": raw.id, "bytes": len(content),
-                                                         "content_type": content_type})
+    try:
+        with transaction():
+            source = sources.source_for(source_name, source_url)
+            existing = _current_import(source.id, digest)
+            if existing is not None:
+                return existing, False
+            raw, run = _store(actor, source, content, content_type, digest, source_url, language)
+    except IntegrityError:  # the same page imported at the same moment: that import
+        db.session.rollback()
+        existing = _current_import(sources.source_for(source_name, source_url).id, digest)
+        if existing is None:
+            raise
+        return existing, False
     if enqueue_cleanup:
         enqueue(CLEANUP_TASK, run.id)
     return raw, True
+
+
+def _current_import(source_id: str, digest: str) -> RawInput | None:
+    """The import of these bytes for this source, if its draft was not deleted. A deleted
+    draft's import stops answering for its bytes (importing them again makes a new one):
+    it can no longer be read, so pointing to it would be a pointer to a 404."""
+    existing = db.session.scalar(select(RawInput).where(
+        RawInput.source_id == source_id, RawInput.dedup_sha256 == digest))
+    if existing is None or articles.get_article(existing.article_id,
+                                                include_deleted=True).deleted_at is None:
+        return existing
+    existing.dedup_sha256 = None
+    db.session.flush()
+    return None
+
+
+def _store(actor: User, source, content: bytes, content_type: str, digest: str,
+           source_url: str | None, language: str | None) -> tuple[RawInput, CleanupRun]:
+    article = articles.create_article(actor, {
+        "language": language or "und", "source_name": source.name, "source_url": source_url,
+    }, origin=RevisionOrigin.IMPORT)
+    raw = RawInput(article_id=article.id, source_id=source.id, content=content,
+                   content_type=content_type, sha256=digest, dedup_sha256=digest,
+                   size=len(content), source_url=source_url, language=language,
+                   created_by_id=actor.id)
+    db.session.add(raw)
+    db.session.flush()
+    run = _new_run(raw, actor)
+    audit.record(article, actor, "import", details={"import_id": raw.id, "bytes": len(content),
+                                                     "content_type": content_type})
+    return raw, run
 
 
 def _normalised_content_type(content_type: str) -> str:
@@ -134,17 +162,3 @@ def _position(result: dict, index: int, body: list[str]) -> int:
         if text in body:
             return body.index(text) + 1
     return 0
-
-
-def sweep_stalled(older_than: timedelta) -> list[str]:
-    """Re-queue runs whose task was lost (broker down, worker killed before acking)."""
-    cutoff = utcnow() - older_than
-    stalled = db.session.scalars(select(CleanupRun.id).where(
-        CleanupRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
-        or_(CleanupRun.started_at < cutoff,
-            CleanupRun.started_at.is_(None) & (CleanupRun.created_at < cutoff)),
-    ).limit(500)).all()
-    db.session.rollback()
-    for run_id in stalled:
-        enqueue(CLEANUP_TASK, run_id)
-    return list(stalled)

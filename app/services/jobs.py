@@ -1,9 +1,13 @@
 """The services' only door to Celery: tasks are sent by name, after the data is committed."""
 
+from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from kombu.exceptions import OperationalError
 
 from app.errors import DomainError
+
+# What a task's soft time limit raises inside the work it interrupts (prefork pool only).
+TimeLimitReached = SoftTimeLimitExceeded
 
 
 class BrokerUnavailable(DomainError):

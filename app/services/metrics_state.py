@@ -7,12 +7,10 @@ from flask import current_app
 from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.extensions import QUEUES, db
 from app.metrics import gauge
 from app.models import CleanupRun, Delivery, Outlet
 from app.services.event_stores import event_store
-
-QUEUE = "celery"  # Celery's default queue: every Masthead task goes there
 
 
 class StateCollector:
@@ -26,10 +24,10 @@ class StateCollector:
         for outcome, count in event_store().metrics().items():
             events.add_metric([outcome], count)
         yield events
-        depth = queue_depth()
-        if depth is not None:
+        depths = queue_depths()
+        if depths is not None:
             yield gauge("masthead_queue_depth", "Task messages waiting in the broker", ["queue"],
-                        {(QUEUE,): depth})
+                        {(queue,): depth for queue, depth in depths.items()})
 
 
 def _deliveries() -> dict[tuple, float]:
@@ -44,13 +42,16 @@ def _cleanup_runs() -> dict[tuple, float]:
     return {(status.value,): count for status, count in rows}
 
 
-def queue_depth() -> int | None:
-    """Messages waiting: Redis list length, or files in the embedded broker's folder."""
+def queue_depths() -> dict[str, int] | None:
+    """Messages waiting per queue: Redis list lengths, or message files in the embedded
+    broker's folder (named ``<id>.<queue>.msg``)."""
     url = current_app.config["CELERY_BROKER_URL"]
     if url.startswith("redis"):
         import redis
-        return redis.Redis.from_url(url, socket_timeout=2).llen(QUEUE)
+        client = redis.Redis.from_url(url, socket_timeout=2)
+        return {queue: client.llen(queue) for queue in QUEUES}
     if url.startswith("filesystem"):
         folder = Path(current_app.config["CELERY_BROKER_DIR"]) / "queue"
-        return sum(1 for _ in folder.glob("*")) if folder.is_dir() else 0
+        return {queue: sum(1 for _ in folder.glob(f"*.{queue}.msg")) if folder.is_dir() else 0
+                for queue in QUEUES}
     return None
