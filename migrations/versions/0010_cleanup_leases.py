@@ -1,32 +1,31 @@
 """cleanup leases: a worker holds the run it cleans; re-importing a deleted draft's page
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
 
-revision = '0011'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     with op.batch_alter_table('cleanup_runs') as batch_op:
-        batch_op.add_column(sa.Column('queued_at', app.models.base.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('queued_at', sa.DateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('lease_token', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('lease_expires_at', app.models.base.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('lease_expires_at', sa.DateTime(timezone=True),
                                       nullable=True))
         batch_op.create_index(batch_op.f('ix_cleanup_runs_status'), ['status'], unique=False)
     op.execute("UPDATE cleanup_runs SET queued_at = COALESCE(started_at, created_at)")
     with op.batch_alter_table('cleanup_runs') as batch_op:
-        batch_op.alter_column('queued_at', existing_type=app.models.base.UTCDateTime(timezone=True),
+        batch_op.alter_column('queued_at', existing_type=sa.DateTime(timezone=True),
                               nullable=False)
 
     # Only the import whose draft still exists answers a re-import of the same bytes.
