@@ -14,8 +14,8 @@ from app.api.metrics import blp as metrics_blueprint
 from app.cli import register_cli
 from app.config import check_publishing, load_config
 from app.errors import register_error_handlers
+from app.experiments.serving import ServingCache
 from app.extensions import db, init_api, init_celery
-from app.services.serving import ServingCache
 
 SECURITY = {
     "security": [{"bearerAuth": []}],

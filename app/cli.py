@@ -11,11 +11,11 @@ from sqlalchemy import select, text
 
 from app import bulk_import, migrate
 from app.cleanup.extract import ExtractionError
+from app.editorial import cleanup, imports
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Role, RunStatus, User
-from app.services import cleanup, imports
-from app.services import users as user_service
+from app.platform import users as user_service
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 cleanup_cli = AppGroup("cleanup", help="Inspect the cleanup of scraped copy.")

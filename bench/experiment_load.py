@@ -183,9 +183,9 @@ def check_flush(env: dict) -> dict:
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "EVENTS_REDIS_URL", "MASTHEAD_INSTANCE_DIR",
                                            "CELERY_BROKER_URL")})
     from app import create_app
+    from app.experiments.event_stores import event_store
     from app.extensions import db
     from app.models import ExperimentCount
-    from app.services.event_stores import event_store
 
     app = create_app()
     with app.app_context():

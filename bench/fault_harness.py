@@ -236,7 +236,7 @@ class Harness:
                                                     "CELERY_BROKER_URL", "EVENTS_REDIS_URL", "LOG_LEVEL")})
         from app import create_app, migrate
         from app.models import Role
-        from app.services import users
+        from app.platform import users
 
         migrate.upgrade(self.url)
         self.app = create_app()
@@ -664,7 +664,7 @@ class Harness:
             return list(connection.execute(text(query), params))
 
     def event_pending(self) -> int:
-        from app.services.event_stores import event_store
+        from app.experiments.event_stores import event_store
 
         with self.app.app_context():
             return event_store().pending()

@@ -154,7 +154,7 @@ class Bench:
                                                     "CELERY_BROKER_URL", "LOG_LEVEL")})
         from app import create_app, migrate
         from app.models import Role
-        from app.services import users
+        from app.platform import users
 
         migrate.upgrade(self.url)
         self.app = create_app()

@@ -61,8 +61,8 @@ def _setup_module():
 
 def _admin_token(url: str, instance: Path) -> str:
     from app.models import Role
-    from app.services import users
-    from app.services.uow import transaction
+    from app.platform import users
+    from app.platform.uow import transaction
     app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance)})
     with app.app_context(), transaction():
         admin = users.create_user("bench@example.org", Role.ADMIN, "Bench")

@@ -6,8 +6,8 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from app.services import cleanup, cleanup_runs
-from app.services.uow import is_transient
+from app.editorial import cleanup, cleanup_runs
+from app.platform.uow import is_transient
 
 # Its time limits come from CLEANUP_TIME_LIMIT_SECONDS (task_annotations in
 # app/extensions.py). The lease, renewed while the run works, does not depend on them, so

@@ -3,9 +3,9 @@
 from celery import shared_task
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from app.experiments import experiment_priors, experiment_runs
+from app.experiments.event_stores import event_store
 from app.models import utcnow
-from app.services import experiment_priors, experiment_runs
-from app.services.event_stores import event_store
 from tasks.system import COMMON, RETRY
 
 REDIS_RETRY = {**RETRY, "autoretry_for": (*RETRY["autoretry_for"], RedisConnectionError)}

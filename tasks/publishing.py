@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from app.services import delivery_runs
+from app.publishing import delivery_runs
 from tasks.system import RETRY
 
 # WEBHOOK_DEADLINE_SECONDS (at most 30, checked at start-up) ends every attempt inside the

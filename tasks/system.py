@@ -6,7 +6,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from app.services import system
+from app.platform import system
 
 COMMON = {"acks_late": True, "soft_time_limit": 30, "time_limit": 60}
 # Transient failures (database restarting, network blips) are retried with backoff.

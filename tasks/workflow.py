@@ -3,7 +3,7 @@
 from celery import shared_task
 from flask import current_app
 
-from app.services import scheduler
+from app.editorial import scheduler
 from tasks.system import COMMON, RETRY
 
 

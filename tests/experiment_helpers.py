@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from app.services import cleanup
+from app.editorial import cleanup
 from tests.workflow_helpers import transition
 
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_bytes()
@@ -44,10 +44,10 @@ def site_key(client, admin: dict, name: str = "Front page") -> str:
 
 def force_live_experiment(app, article_id: str, candidate_ids: list[str], *, start: bool) -> None:
     """Make the article live with these candidates (bypassing review), optionally testing them."""
+    from app.experiments import experiments
     from app.extensions import db
     from app.models import Article, CandidateStatus, HeadlineCandidate
-    from app.services import experiments
-    from app.services.uow import transaction
+    from app.platform.uow import transaction
     from tests.workflow_helpers import S, force_state
 
     force_state(app, article_id, S.PUBLISHED)

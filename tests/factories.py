@@ -1,7 +1,7 @@
 """Factories for users, tokens and articles, going through the services like real callers."""
 
 from app.models import Role
-from app.services import users as user_service
+from app.platform import users as user_service
 
 
 class Factory:

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.editorial import cleanup
+from app.experiments import sites
 from app.extensions import db
 from app.models import ApiToken, Delivery, DeliveryKind, DeliveryState, Heartbeat, Outlet, OutletKind
-from app.services import cleanup, sites
-from app.services import users as user_service
-from app.services.uow import transaction
+from app.platform import users as user_service
+from app.platform.uow import transaction
 from tests.experiment_helpers import force_live_experiment
 
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")

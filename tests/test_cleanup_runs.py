@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from app.editorial import cleanup, cleanup_runs, sources
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RunStatus, SourceLine, utcnow
-from app.services import cleanup, cleanup_runs, sources
-from app.services.uow import is_transient, transaction
+from app.platform.uow import is_transient, transaction
 from tests.factories import Factory
 from tests.services import require, scratch_postgres
 

@@ -4,10 +4,10 @@ flush to the database that applies every accepted event exactly once, crash or n
 import pytest
 import redis
 
+from app.experiments import experiment_counts
+from app.experiments.event_stores import FLUSHING, PENDING, RedisEventStore
 from app.extensions import db
 from app.models import EventFlush
-from app.services import experiment_counts
-from app.services.event_stores import FLUSHING, PENDING, RedisEventStore
 from tests.experiment_helpers import live_seed_article, site_key
 from tests.services import require
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 
 from app.config import load_config
+from app.experiments import experiment_counts, experiment_priors, experiment_runs, experiments
 from app.experiments.engine import policy_from_settings
+from app.experiments.experiment_counts import Tally
 from app.extensions import db
 from app.models import Experiment, ExperimentStatus, utcnow
-from app.services import experiment_counts, experiment_priors, experiment_runs, experiments
-from app.services.experiment_counts import Tally
-from app.services.uow import transaction
+from app.platform.uow import transaction
 from bench.experiment_replay import Masthead
 from tests.experiment_helpers import live_seed_article, site_key
 

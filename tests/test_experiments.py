@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from app.experiments import chart
+from app.experiments import chart, experiment_counts, experiment_runs
+from app.experiments.event_stores import RedisEventStore, event_store
+from app.experiments.experiment_counts import Tally
 from app.models import utcnow
-from app.services import experiment_counts, experiment_runs
-from app.services.event_stores import RedisEventStore, event_store
-from app.services.experiment_counts import Tally
-from app.services.uow import transaction
+from app.platform.uow import transaction
 from tests.experiment_helpers import etag_headers, live_seed_article, site_key
 from tests.workflow_helpers import transition
 

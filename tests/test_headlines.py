@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import cleanup
+from app.editorial import cleanup
 from tests.workflow_helpers import transition
 
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_bytes()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.editorial import cleanup
 from app.extensions import db
 from app.models import RawInput, SourceLine
-from app.services import cleanup
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = (FIXTURES / "seed" / "000_b0cbef1f536209a0.txt").read_bytes()

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Delivery
-from app.services.uow import transaction
+from app.platform.uow import transaction
 from app.text import nfc
 from tests.test_publishing import add_webhook, people, receiver, send_pending  # noqa: F401
 from tests.test_publishing import app as publishing_app  # noqa: F401

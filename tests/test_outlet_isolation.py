@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Delivery, DeliveryState, utcnow
-from app.services import delivery_runs
+from app.publishing import delivery_runs
 from tests.factories import Factory
 from tests.receiver import Receiver, TricklingReceiver
 from tests.test_publishing import add_webhook, deliveries, send_pending

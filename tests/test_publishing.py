@@ -9,9 +9,10 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
+from app.editorial import scheduler
 from app.extensions import db
 from app.models import Delivery, DeliveryState, utcnow
-from app.services import delivery_runs, scheduler
+from app.publishing import delivery_runs
 from tests.experiment_helpers import etag_headers, live_seed_article
 from tests.receiver import Receiver
 from tests.workflow_helpers import transition

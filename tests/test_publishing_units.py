@@ -13,9 +13,8 @@ import pytest
 from flask import Flask
 
 from app import config
-from app.publishing import signing, urlguard, webhook
+from app.publishing import delivery_runs, outbox, signing, urlguard, webhook
 from app.publishing.formats import atom, ninjs
-from app.services import delivery_runs, outbox
 from tests.receiver import verify_signature
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

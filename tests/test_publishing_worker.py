@@ -19,10 +19,10 @@ import redis
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.editorial import articles, transitions
 from app.extensions import db
 from app.models import Delivery, DeliveryKind, DeliveryState, User
-from app.services import articles, transitions
-from app.services.uow import transaction
+from app.platform.uow import transaction
 from tests.experiment_helpers import etag_headers, live_seed_article
 from tests.factories import Factory
 from tests.receiver import Receiver, TricklingReceiver

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import system
+from app.platform import system
 from tests.factories import Factory
 from tests.worker_stack import Stack, database
 

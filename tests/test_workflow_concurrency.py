@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from app.editorial import scheduler
 from app.extensions import db
 from app.models import Article, ArticleState, AuditEvent, utcnow
-from app.services import scheduler
 from tests.factories import Factory
 from tests.workflow_helpers import transition
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.editorial.workflow import MACHINE
 from app.extensions import db
 from app.models import ArticleState, AuditEvent, Role, utcnow
-from app.services.workflow import MACHINE
 from tests.workflow_helpers import force_state, transition
 
 ROLES = [Role.WRITER, Role.EDITOR, Role.ADMIN]

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models import Article, ArticleState, utcnow
-from app.services.uow import transaction
+from app.platform.uow import transaction
 
 S = ArticleState
 

@@ -14,6 +14,8 @@ from app.api.http import (
     next_link,
 )
 from app.api.presenters import present_page, with_etag
+from app.editorial import article_queries
+from app.editorial import articles as service
 from app.schemas.articles import (
     ArticleCreateSchema,
     ArticleListArgsSchema,
@@ -21,8 +23,6 @@ from app.schemas.articles import (
     ArticleSchema,
     ArticleWriteSchema,
 )
-from app.services import article_queries
-from app.services import articles as service
 
 blp = ApiBlueprint("articles", __name__, url_prefix="/v1/articles",
                 description="Article drafts: the working copy and its metadata")

@@ -12,10 +12,11 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from app.editorial import policy
 from app.errors import Forbidden, Unauthorized
+from app.experiments import serving
 from app.models import ApiToken, Role, User
-from app.services import policy, serving
-from app.services import users as user_service
+from app.platform import users as user_service
 
 
 def current_user() -> User:

@@ -4,8 +4,8 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
+from app.editorial import comments
 from app.schemas.articles import CommentCreateSchema, CommentListArgsSchema, CommentSchema
-from app.services import comments
 
 blp = ApiBlueprint("comments", __name__, url_prefix="/v1/articles/<article_id>/comments",
                    description="Review comments on revisions")

@@ -4,13 +4,13 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import IDEMPOTENCY_KEY_PARAM, LINK_HEADER, ApiBlueprint, idempotent, next_link
+from app.publishing import deliveries
 from app.schemas.publishing import (
     DeliveryDetailSchema,
     DeliveryListArgsSchema,
     DeliveryPageSchema,
     DeliverySchema,
 )
-from app.services import deliveries
 
 blp = ApiBlueprint("deliveries", __name__, url_prefix="/v1/deliveries",
                    description="Deliveries to outlets, with their attempts")

@@ -5,7 +5,8 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
-from app.experiments import chart
+from app.experiments import chart, experiment_results, experiments
+from app.experiments.event_stores import event_store
 from app.schemas.experiments import (
     EventMetricsSchema,
     ExperimentActionSchema,
@@ -14,8 +15,6 @@ from app.schemas.experiments import (
     ExperimentStartSchema,
     WinnerSchema,
 )
-from app.services import experiment_results, experiments
-from app.services.event_stores import event_store
 
 blp = ApiBlueprint("experiments", __name__, url_prefix="/v1",
                    description="Headline experiments (A/B tests of an article's candidates)")

@@ -4,7 +4,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from app.api.http import ApiBlueprint
-from app.services import feeds
+from app.publishing import feeds
 
 blp = ApiBlueprint("feeds", __name__, url_prefix="/v1/feeds",
                    description="Atom feeds of feed outlets (public)")

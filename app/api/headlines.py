@@ -4,13 +4,13 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import IF_MATCH_PARAM, ApiBlueprint, expected_version
+from app.editorial import headlines
 from app.schemas.headlines import (
     CandidateCreateSchema,
     CandidateOrderSchema,
     CandidateSchema,
     CandidateUpdateSchema,
 )
-from app.services import headlines
 
 blp = ApiBlueprint("headlines", __name__, url_prefix="/v1/articles/<article_id>/headlines",
                    description="Headline candidates (reviewed with the article)")

@@ -4,8 +4,8 @@ from flask import current_app
 from flask.views import MethodView
 
 from app.api.http import ApiBlueprint
+from app.platform import system
 from app.schemas.system import HealthSchema, ReadinessSchema
-from app.services import system
 
 blp = ApiBlueprint("health", __name__, description="Probes for load balancers and orchestrators")
 

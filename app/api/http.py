@@ -14,8 +14,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 from app.api.auth import current_user, handler
 from app.errors import BadRequest, NotFound, PayloadTooLarge, PreconditionRequired, ValidationFailed
 from app.extensions import db
-from app.services import idempotency
-from app.services.uow import transaction
+from app.platform import idempotency
+from app.platform.uow import transaction
 
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, ApiBlueprint, expected_version, takes_body
 from app.api.presenters import with_etag
+from app.editorial import articles, imports
 from app.errors import ValidationFailed, field_errors
 from app.schemas.articles import ArticleSchema
 from app.schemas.imports import (
@@ -15,7 +16,6 @@ from app.schemas.imports import (
     ImportSchema,
     RestoreSchema,
 )
-from app.services import articles, imports
 
 blp = ApiBlueprint("imports", __name__, url_prefix="/v1",
                    description="Importing scraped text or HTML; the cleanup and its record")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request
 
 from app import metrics
 from app.api.auth import login_required
-from app.services.metrics_state import StateCollector
+from app.metrics_state import StateCollector
 
 blp = Blueprint("metrics", __name__)
 

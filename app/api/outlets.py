@@ -5,6 +5,7 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
 from app.models import Outlet, OutletKind
+from app.publishing import feeds, outlets
 from app.schemas.publishing import (
     OutletCreateSchema,
     OutletHealthSchema,
@@ -12,7 +13,6 @@ from app.schemas.publishing import (
     OutletWithSecretSchema,
     OutletWriteSchema,
 )
-from app.services import feeds, outlets
 
 blp = ApiBlueprint("outlets", __name__, url_prefix="/v1/outlets",
                    description="Outlets: webhooks and Atom feeds that receive published articles")

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from app.api.auth import current_user
 from app.api.http import etag_for
+from app.editorial import policy
 from app.models import Article
-from app.services import policy
-from app.services.pagination import Page
+from app.platform.pagination import Page
 
 
 @dataclass

@@ -19,9 +19,9 @@ from flask.views import MethodView
 from app.api.auth import site_key_required
 from app.api.http import ApiBlueprint, takes_body
 from app.errors import ValidationFailed
+from app.experiments import events, serving
+from app.experiments.event_stores import event_store
 from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
-from app.services import events, serving
-from app.services.event_stores import event_store
 
 blp = ApiBlueprint("public", __name__, url_prefix="/v1",
                    description="Public headline serving and event reporting (site key)")

@@ -4,9 +4,9 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import LINK_HEADER, ApiBlueprint, next_link
+from app.editorial import articles, revisions
 from app.schemas.articles import DiffArgsSchema, DiffSchema, RevisionPageSchema, RevisionSchema
 from app.schemas.common import PageArgsSchema
-from app.services import articles, revisions
 
 blp = ApiBlueprint("revisions", __name__, url_prefix="/v1/articles/<article_id>/revisions",
                 description="Immutable revisions of an article and diffs between them")

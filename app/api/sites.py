@@ -4,8 +4,8 @@ from flask.views import MethodView
 
 from app.api.auth import login_required
 from app.api.http import ApiBlueprint
+from app.experiments import sites
 from app.schemas.experiments import SiteCreateSchema, SiteSchema
-from app.services import sites
 
 blp = ApiBlueprint("sites", __name__, url_prefix="/v1/sites",
                    description="Sites: frontends with a publishable key (admin)")

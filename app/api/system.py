@@ -4,8 +4,8 @@ from flask.views import MethodView
 
 from app.api.auth import current_user, login_required
 from app.api.http import ApiBlueprint
+from app.platform import system
 from app.schemas.system import HeartbeatSchema, WorkersStatusSchema
-from app.services import system
 
 blp = ApiBlueprint("system", __name__, url_prefix="/v1/system",
                 description="Background workers and the scheduler")

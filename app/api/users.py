@@ -7,6 +7,7 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import IDEMPOTENCY_KEY_PARAM, ApiBlueprint, idempotent
 from app.models import Role
+from app.platform import users as service
 from app.schemas.users import (
     IssuedTokenSchema,
     TokenCreateSchema,
@@ -14,7 +15,6 @@ from app.schemas.users import (
     UserSchema,
     UserUpdateSchema,
 )
-from app.services import users as service
 
 blp = ApiBlueprint("users", __name__, url_prefix="/v1",
                 description="Users, roles and API tokens")

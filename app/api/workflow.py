@@ -5,6 +5,8 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, LINK_HEADER, ApiBlueprint, expected_version, next_link
 from app.api.presenters import present_page, with_etag
+from app.editorial import articles, audit, transitions
+from app.editorial.review_queue import review_queue
 from app.schemas.articles import (
     ArticlePageSchema,
     ArticleSchema,
@@ -13,8 +15,6 @@ from app.schemas.articles import (
     TransitionSchema,
 )
 from app.schemas.common import PageArgsSchema
-from app.services import articles, audit, transitions
-from app.services.review_queue import review_queue
 
 blp = ApiBlueprint("workflow", __name__, url_prefix="/v1",
                    description="Review workflow: transitions, history and the review queue")

@@ -2,10 +2,10 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.editorial.workflow import ACTIONS
 from app.models import ArticleState
 from app.schemas.common import PageArgsSchema
 from app.schemas.fields import LanguageTag, PlainText, WebUrl, revision_number
-from app.services.workflow import ACTIONS
 from app.text import direction
 
 SORTS = ["created_at", "-created_at", "updated_at", "-updated_at"]

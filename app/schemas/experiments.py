@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.experiments.events import VISITOR_PATTERN
 from app.schemas.fields import PlainText
-from app.services.events import VISITOR_PATTERN
 
 MAX_IMPRESSIONS = 1_000_000_000
 

@@ -1,0 +1,73 @@
+"""Sources and what the service has learned of them: how often each line recurs."""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from app.cleanup.engine import Learned, line_key
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import RawInput, Source, SourceLine, utcnow
+from app.platform.uow import batches, upsert
+
+LEARN_MIN_ARTICLES = 3
+SOURCE_NAME_MAX = 200
+# A page can hold hundreds of thousands of distinct lines; one statement for all of them
+# would pass PostgreSQL's 65,535 bind parameters (SQLite's 32,766). Rows are written and
+# looked up in batches far inside both: 1,000 rows of 5 columns, 1,000 keys.
+BATCH = 1000
+
+
+def source_for(name: str | None, url: str | None) -> Source:
+    """The source named ``name`` (or by the URL's host), created on first use."""
+    name = (name or (urlsplit(url).hostname if url else None) or "").strip().lower()
+    if len(name) > SOURCE_NAME_MAX:
+        raise ValidationFailed("The source name is too long.", errors=[{
+            "location": "json", "field": "/source",
+            "message": f"At most {SOURCE_NAME_MAX} characters."}])
+    if not name:
+        raise ValidationFailed("Name the source (source.name) or give its URL.", errors=[
+            {"location": "json", "field": "/source", "message": "A name or a URL is required."}])
+    source = db.session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        source = Source(name=name, base_url=url)
+        db.session.add(source)
+        db.session.flush()
+    return source
+
+
+def learn(raw: RawInput, folded_lines: list[str]) -> None:
+    """Count this import's distinct lines for its source, once per raw input."""
+    if raw.learned:
+        return
+    samples = {line_key(f): f for f in folded_lines}
+    now = utcnow()
+    # Sorted: concurrent imports of one source lock its line rows in the same order.
+    for keys in batches(sorted(samples), BATCH):
+        _count_lines(raw.source_id, {key: samples[key][:500] for key in keys}, now)
+    source = db.session.get(Source, raw.source_id, with_for_update=True)
+    source.article_count += 1
+    raw.learned = True
+
+
+def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
+    """One upsert statement, compiled once and executed for many rows (executemany)."""
+    statement = upsert(SourceLine)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SourceLine.source_id, SourceLine.line_key],
+        set_={"article_count": SourceLine.article_count + 1,
+              "last_seen_at": statement.excluded.last_seen_at},
+    )
+    rows = [{"source_id": source_id, "line_key": key, "sample": sample, "article_count": 1,
+             "last_seen_at": now} for key, sample in samples.items()]
+    db.session.connection().execute(statement, rows)
+
+
+def learned_for(source_id: str, folded_lines: list[str]) -> Learned:
+    source = db.session.get(Source, source_id)
+    counts = {}
+    for keys in batches(sorted({line_key(f) for f in folded_lines}), BATCH):
+        counts.update(db.session.execute(
+            select(SourceLine.line_key, SourceLine.article_count).where(
+                SourceLine.source_id == source_id, SourceLine.line_key.in_(keys))).all())
+    return Learned(articles=source.article_count, counts=counts, min_articles=LEARN_MIN_ARTICLES)
