@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.openapi import ProblemApi
+from app.platform import task_names
 
 
 class Database:
@@ -86,7 +87,7 @@ def init_celery(app: Flask) -> Celery:
 # started without -Q consumes all three.
 DEFAULT_QUEUE, CLEANUP_QUEUE, DELIVERIES_QUEUE = "celery", "cleanup", "deliveries"
 QUEUES = (DEFAULT_QUEUE, CLEANUP_QUEUE, DELIVERIES_QUEUE)
-TASK_QUEUES = {"masthead.cleanup.run": CLEANUP_QUEUE, "masthead.publishing.deliver": DELIVERIES_QUEUE}
+TASK_QUEUES = {task_names.CLEANUP_RUN: CLEANUP_QUEUE, task_names.DELIVER: DELIVERIES_QUEUE}
 
 
 def _celery_settings(config: dict) -> dict:
@@ -96,7 +97,7 @@ def _celery_settings(config: dict) -> dict:
         "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": DEFAULT_QUEUE,
         "task_routes": {task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
-        "task_annotations": {"masthead.cleanup.run": _cleanup_limits(config)},
+        "task_annotations": {task_names.CLEANUP_RUN: _cleanup_limits(config)},
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -106,31 +107,7 @@ def _celery_settings(config: dict) -> dict:
         "beat_schedule_filename": str(Path(config["INSTANCE_DIR"]) / "celerybeat-schedule"),
         "include": ["tasks.system", "tasks.workflow", "tasks.cleanup", "tasks.experiments",
                     "tasks.publishing"],
-        "beat_schedule": {
-            "beat-heartbeat": {
-                "task": "masthead.system.beat_heartbeat",
-                "schedule": float(config["BEAT_HEARTBEAT_SECONDS"]),
-            },
-            "purge-expired": {"task": "masthead.system.purge_expired", "schedule": 3600.0},
-            "cleanup-sweep": {
-                "task": "masthead.cleanup.sweep",
-                "schedule": float(config["CLEANUP_SWEEP_SECONDS"]),
-            },
-            "publish-due": {
-                "task": "masthead.workflow.publish_due",
-                "schedule": float(config["SCHEDULER_INTERVAL_SECONDS"]),
-            },
-            "experiments-step": {
-                "task": "masthead.experiments.step_all",
-                "schedule": float(config["EXPERIMENT_RECOMPUTE_SECONDS"]),
-            },
-            "purge-events": {"task": "masthead.experiments.purge_events", "schedule": 3600.0},
-            "experiments-prior": {"task": "masthead.experiments.refit_prior", "schedule": 3600.0},
-            "deliveries-sweep": {
-                "task": "masthead.publishing.sweep",
-                "schedule": float(config["DELIVERY_SWEEP_SECONDS"]),
-            },
-        },
+        "beat_schedule": _beat_schedule(config),
     }
     if settings["broker_url"].startswith("filesystem://"):
         folder = Path(config["CELERY_BROKER_DIR"])
@@ -153,6 +130,35 @@ def _cleanup_limits(config: dict) -> dict:
     the hard limit, a minute later, kills a worker that did not stop."""
     soft = float(config["CLEANUP_TIME_LIMIT_SECONDS"])
     return {"soft_time_limit": soft, "time_limit": soft + 60}
+
+
+def _beat_schedule(config: dict) -> dict:
+    """Beat's periodic jobs, by task name."""
+    return {
+        "beat-heartbeat": {
+            "task": task_names.BEAT_HEARTBEAT,
+            "schedule": float(config["BEAT_HEARTBEAT_SECONDS"]),
+        },
+        "purge-expired": {"task": task_names.PURGE_EXPIRED, "schedule": 3600.0},
+        "cleanup-sweep": {
+            "task": task_names.CLEANUP_SWEEP,
+            "schedule": float(config["CLEANUP_SWEEP_SECONDS"]),
+        },
+        "publish-due": {
+            "task": task_names.PUBLISH_DUE,
+            "schedule": float(config["SCHEDULER_INTERVAL_SECONDS"]),
+        },
+        "experiments-step": {
+            "task": task_names.EXPERIMENTS_STEP,
+            "schedule": float(config["EXPERIMENT_RECOMPUTE_SECONDS"]),
+        },
+        "purge-events": {"task": task_names.PURGE_EVENTS, "schedule": 3600.0},
+        "experiments-prior": {"task": task_names.REFIT_PRIOR, "schedule": 3600.0},
+        "deliveries-sweep": {
+            "task": task_names.DELIVERY_SWEEP,
+            "schedule": float(config["DELIVERY_SWEEP_SECONDS"]),
+        },
+    }
 
 
 def init_api(app: Flask) -> ProblemApi:

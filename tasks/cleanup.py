@@ -7,6 +7,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.editorial import cleanup, cleanup_runs
+from app.platform import task_names
 from app.platform.uow import is_transient
 
 # Its time limits come from CLEANUP_TIME_LIMIT_SECONDS (task_annotations in
@@ -17,7 +18,7 @@ from app.platform.uow import is_transient
 MAX_RETRIES = 2
 
 
-@shared_task(bind=True, name="masthead.cleanup.run", acks_late=True)
+@shared_task(bind=True, name=task_names.CLEANUP_RUN, acks_late=True)
 def run_cleanup(self, run_id: str) -> str:
     """Clean one import (a finished run is left alone, so redelivery is harmless)."""
     try:
@@ -29,7 +30,7 @@ def run_cleanup(self, run_id: str) -> str:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
-@shared_task(name="masthead.cleanup.sweep", acks_late=True, soft_time_limit=60, time_limit=90,
+@shared_task(name=task_names.CLEANUP_SWEEP, acks_late=True, soft_time_limit=60, time_limit=90,
              expires=120)
 def sweep() -> list[str]:
     """Re-queue queued runs whose message was lost and running runs whose lease expired."""

@@ -6,7 +6,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from app.platform import system
+from app.platform import system, task_names
 
 COMMON = {"acks_late": True, "soft_time_limit": 30, "time_limit": 60}
 # Transient failures (database restarting, network blips) are retried with backoff.
@@ -14,19 +14,19 @@ RETRY = {"autoretry_for": (OperationalError, ConnectionError, TimeoutError), "re
          "retry_jitter": True, "max_retries": 5}
 
 
-@shared_task(name="masthead.system.complete_heartbeat", **COMMON, **RETRY)
+@shared_task(name=task_names.COMPLETE_HEARTBEAT, **COMMON, **RETRY)
 def complete_heartbeat(heartbeat_id: str) -> bool:
     """Answer a heartbeat requested through the API (a repeat is a no-op)."""
     return system.complete_heartbeat(heartbeat_id)
 
 
-@shared_task(name="masthead.system.beat_heartbeat", **COMMON, expires=60)
+@shared_task(name=task_names.BEAT_HEARTBEAT, **COMMON, expires=60)
 def beat_heartbeat() -> str:
     """Record that beat scheduled a task and a worker ran it."""
     return system.record_beat_heartbeat().id
 
 
-@shared_task(name="masthead.system.purge_expired", **COMMON, **RETRY)
+@shared_task(name=task_names.PURGE_EXPIRED, **COMMON, **RETRY)
 def purge_expired() -> dict:
     """Drop old heartbeats and expired Idempotency-Key records."""
     config = current_app.config

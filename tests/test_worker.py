@@ -75,3 +75,16 @@ def _json_lines(path: Path) -> list[dict]:
     """The worker's log: every line is one JSON object (structured logs)."""
     lines = [line for line in path.read_text().splitlines() if line.strip()]
     return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def test_task_names_are_one_list(app):
+    """The tasks declare exactly the names in app.platform.task_names; beat schedules and
+    routes only those (a renamed task cannot be left behind anywhere)."""
+    from app.platform import task_names
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    declared = {name for name in celery.tasks if name.startswith("masthead.")}
+    constants = {value for key, value in vars(task_names).items() if key.isupper()}
+    assert declared == constants
+    assert {entry["task"] for entry in celery.conf.beat_schedule.values()} <= constants
+    assert set(celery.conf.task_routes) <= constants

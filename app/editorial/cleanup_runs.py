@@ -21,11 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RunStatus, utcnow
+from app.platform import task_names
 from app.platform.jobs import enqueue
 from app.platform.uow import locked, transaction
 
 log = logging.getLogger(__name__)
-CLEANUP_TASK = "masthead.cleanup.run"
 FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED)
 SWEEP_BATCH = 500
 
@@ -118,5 +118,5 @@ def sweep(queued_for: timedelta) -> list[str]:
             release(run)
     ids = [run.id for run in lost]
     for run_id in ids:
-        enqueue(CLEANUP_TASK, run_id)
+        enqueue(task_names.CLEANUP_RUN, run_id)
     return ids

@@ -7,10 +7,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.cleanup.extract import parse_content_type
 from app.editorial import articles, audit, sources
-from app.editorial.cleanup_runs import CLEANUP_TASK
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, User
+from app.platform import task_names
 from app.platform.jobs import enqueue
 from app.platform.uow import transaction
 
@@ -41,7 +41,7 @@ def create_import(actor: User, content: bytes, content_type: str, *, source_name
             raise
         return existing, False
     if enqueue_cleanup:
-        enqueue(CLEANUP_TASK, run.id)
+        enqueue(task_names.CLEANUP_RUN, run.id)
     return raw, True
 
 
@@ -117,7 +117,7 @@ def rerun(actor: User, article_id: str, expected_version: int | None) -> Cleanup
         raw = latest_import(actor, article.id)
         run = _new_run(raw, actor)
         audit.record(article, actor, "cleanup_requested", details={"run_id": run.id})
-    enqueue(CLEANUP_TASK, run.id)
+    enqueue(task_names.CLEANUP_RUN, run.id)
     return run
 
 

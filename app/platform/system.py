@@ -9,11 +9,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Heartbeat, User, utcnow
-from app.platform import idempotency
+from app.platform import idempotency, task_names
 from app.platform.jobs import enqueue
 from app.platform.uow import transaction
-
-HEARTBEAT_TASK = "masthead.system.complete_heartbeat"
 
 
 def check_database() -> str | None:
@@ -39,7 +37,7 @@ def request_heartbeat(actor: User) -> Heartbeat:
     with transaction() as session:
         beat = Heartbeat(kind="probe", requested_by_id=actor.id)
         session.add(beat)
-    enqueue(HEARTBEAT_TASK, beat.id)
+    enqueue(task_names.COMPLETE_HEARTBEAT, beat.id)
     return beat
 
 

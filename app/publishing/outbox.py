@@ -7,11 +7,7 @@ again if that message is lost). Each delivery carries the document as of the cha
 the outlet's next sequence number, taken under the outlet's row lock.
 """
 
-import logging
-
-from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
@@ -23,11 +19,8 @@ from app.models import (
     OutletKind,
     utcnow,
 )
+from app.platform import jobs, task_names
 from app.publishing.formats import ninjs
-
-log = logging.getLogger(__name__)
-DELIVER_TASK = "masthead.publishing.deliver"
-_QUEUED = "outbox_queued"  # session.info key: webhook deliveries to queue after the commit
 
 
 def on_live_change(article: Article) -> None:
@@ -123,29 +116,12 @@ def _add(outlet: Outlet, article: Article, kind: DeliveryKind, now) -> None:
 
 def queue_after_commit(delivery_id: str) -> None:
     """Queue the delivery's task once the transaction that created it has committed."""
-    db.session.info.setdefault(_QUEUED, []).append(delivery_id)
+    jobs.enqueue_after_commit(task_names.DELIVER, delivery_id)
 
 
 def queue(delivery_ids: list[str], countdown: float | None = None) -> None:
     """Send delivery tasks. A broker outage is logged, not raised: the outbox row is the
     record, and the sweeper queues it again once the broker is back."""
-    celery = current_app.extensions["celery"]
     for delivery_id in delivery_ids:
-        try:
-            celery.send_task(DELIVER_TASK, args=[delivery_id], countdown=countdown, retry=False)
-        except Exception as error:  # any broker failure (kombu, redis-py, OSError)
-            log.warning("delivery %s not queued (%s); the sweeper will queue it",
-                        delivery_id, type(error).__name__)
+        if not jobs.try_enqueue(task_names.DELIVER, delivery_id, countdown=countdown):
             return
-
-
-@event.listens_for(Session, "after_commit")
-def _queue_committed(session: Session) -> None:
-    queued = session.info.pop(_QUEUED, None)
-    if queued:
-        queue(queued)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_QUEUED, None)
