@@ -1,10 +1,12 @@
 """Article representations: conditional GET (If-None-Match), the list's summary view, and
 the hand-built JSON against ArticleSchema, its documented reference."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
+from sqlalchemy import Engine, event
 
 from app.api.presenters import present
 from app.extensions import db
@@ -119,3 +121,33 @@ def test_the_built_json_is_what_the_documented_schema_dumps(app, client, factory
     assert served["live_revision"]["number"] == 1 and served["approved_revision"]["number"] == 2
     assert served["revision"]["number"] == 2 and served["is_live"] is True
     assert served["state"] == "approved" and served["tags"] == ["politics", "uk"]
+
+
+@contextmanager
+def _statements():
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("view", ["summary", "full"])
+def test_a_page_costs_the_same_statements_for_any_number_of_articles(client, factory, writer,
+                                                                     editor, view):
+    counts = []
+    for _ in range(2):
+        factory.article(writer[1], language="ar", headline="مسودة", body="نص")
+        _published_with_an_approved_correction(client, factory, writer, editor)
+        client.get("/v1/articles", headers=editor[1])  # the token's last use is recorded once
+        with _statements() as seen:
+            items = client.get(f"/v1/articles?view={view}", headers=editor[1]).get_json()["items"]
+        counts.append(len(seen))
+    assert len(items) == 4 and counts[0] == counts[1]
+    assert not any("body" in statement and "WHERE article_revisions.id =" in statement
+                   for statement in seen)

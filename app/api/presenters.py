@@ -33,12 +33,17 @@ def present(article: Article) -> ArticleView:
 
 
 def article_document(view: ArticleView, *, with_body: bool = True) -> dict:
-    """What ArticleSchema dumps for ``view`` (without ``body`` for the summary view)."""
+    """What ArticleSchema dumps for ``view`` (without ``body`` for the summary view, which
+    never touches it: the list query does not load it)."""
     article, text = view.article, view.article.latest_revision
     document = {
         "id": article.id, "language": article.language, "direction": direction(article.language),
         "state": str(article.state), "headline": text.headline, "summary": text.summary,
-        "body": text.body, "byline": text.byline, "dateline": text.dateline,
+    }
+    if with_body:
+        document["body"] = text.body
+    document.update({
+        "byline": text.byline, "dateline": text.dateline,
         "source_name": article.source_name, "source_url": article.source_url,
         "tags": list(article.tags), "author_id": article.author_id,
         "assignee_id": article.assignee_id, "revision": _revision_ref(text),
@@ -53,9 +58,7 @@ def article_document(view: ArticleView, *, with_body: bool = True) -> dict:
         "publish_lateness_seconds": article.publish_lateness_seconds,
         "version": article.version,
         **_times(article, "created_at", "updated_at"),
-    }
-    if not with_body:
-        del document["body"]
+    })
     return document
 
 
