@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.pool import NullPool
 
+from app import extensions
 from app.api.presenters import present
 from app.extensions import db
-from app.models import Article
+from app.models import ApiToken, Article
 from app.schemas.articles import ArticleSchema
+from tests.factories import Factory
 from tests.workflow_helpers import transition
 
 
@@ -151,3 +154,59 @@ def test_a_page_costs_the_same_statements_for_any_number_of_articles(client, fac
     assert len(items) == 4 and counts[0] == counts[1]
     assert not any("body" in statement and "WHERE article_revisions.id =" in statement
                    for statement in seen)
+
+
+def _postgresql_only(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("autocommit reads are PostgreSQL's (SQLite keeps one transaction)")
+
+
+@contextmanager
+def _autocommit_per_statement(app):
+    modes = []
+
+    def record(conn, *_args):
+        modes.append(conn.connection.dbapi_connection.autocommit)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield modes
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_reads_run_without_a_transaction_and_writes_in_one(committed_app_factory):
+    app = committed_app_factory(TOKEN_TOUCH_SECONDS=0)
+    _postgresql_only(app)
+    client = app.test_client()
+    user, headers = Factory(app, client).login("writer")
+    article = Factory(app, client).article(headers)
+    with _autocommit_per_statement(app) as reads:
+        assert client.get(f"/v1/articles/{article['id']}", headers=headers).status_code == 200
+        assert client.get("/v1/articles?view=summary", headers=headers).status_code == 200
+    with _autocommit_per_statement(app) as writes:
+        assert client.patch(f"/v1/articles/{article['id']}", json={"headline": "New"},
+                            headers={**headers, "If-Match": '"v1"'}).status_code == 200
+    assert reads and all(reads) and writes and not any(writes)
+    with app.app_context():  # the token's use, recorded during a read, was committed
+        used = db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user.id))
+    assert used is not None and datetime.now(UTC) - used < timedelta(minutes=1)
+
+
+def test_a_pooled_connection_closed_by_the_server_is_replaced(committed_app, monkeypatch):
+    _postgresql_only(committed_app)
+    client = committed_app.test_client()
+    _user, headers = Factory(committed_app, client).login("writer")
+    article = Factory(committed_app, client).article(headers)
+    with committed_app.app_context():
+        url = db.engine.url
+    admin = create_engine(url, poolclass=NullPool)
+    with admin.connect() as connection:  # every pooled connection of the app dies while idle
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    admin.dispose()
+    monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert client.get(f"/v1/articles/{article['id']}", headers=headers).status_code == 200

@@ -15,6 +15,7 @@ from app.api.http import (
     idempotent,
     next_link,
     not_modified,
+    reads_only,
 )
 from app.api.presenters import present_page, with_etag
 from app.schemas.articles import (
@@ -41,6 +42,7 @@ class Articles(MethodView):
     @login_required()
     @blp.arguments(ArticleListArgsSchema, location="query")
     @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
+    @reads_only
     def get(self, args):
         """List and search articles (filters, sort, cursor pagination)"""
         limit, cursor, sort = args.pop("limit"), args.pop("cursor"), args.pop("sort")
@@ -69,6 +71,7 @@ class ArticleById(MethodView):
                       headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(parameters=[IF_NONE_MATCH_PARAM])
+    @reads_only
     def get(self, article_id):
         """Read an article (conditional with If-None-Match)"""
         article = service.read_article(current_user(), article_id)

@@ -86,6 +86,19 @@ def takes_body(*, limit: str = "MAX_CONTENT_LENGTH", raw_types: tuple[str, ...] 
 DEFAULT_BODY = ("MAX_CONTENT_LENGTH", (), False)
 
 
+def reads_only(view):
+    """Declare, beside the view, that it only reads: on PostgreSQL its requests run their
+    statements in autocommit mode (app/extensions.py), without BEGIN and ROLLBACK."""
+    view.reads_only = True
+    return view
+
+
+def mark_reads_only() -> None:
+    """Before-request, before anything touches the database (authentication does)."""
+    if getattr(handler(), "reads_only", False):
+        g.db_reads_only = True
+
+
 def check_body() -> None:
     """Read and check the body before any view sees it (before_request, after the caller
     is authenticated and rate limited): its encoding, its size for every transfer
