@@ -8,7 +8,7 @@ from app import logs, metrics
 from app.api import docs, register_blueprints
 from app.api.auth import check_access
 from app.api.browser import init_browser_policy
-from app.api.http import check_body, check_url
+from app.api.http import check_body, check_url, mark_reads_only
 from app.api.limits import init_limits
 from app.api.metrics import blp as metrics_blueprint
 from app.cli import register_cli
@@ -67,6 +67,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     metrics.init_request_metrics(app)
     # Order matters: the URL, then who is calling, then their rate limit, then the body.
     app.before_request(check_url)
+    app.before_request(mark_reads_only)
     app.before_request(check_access)
     init_browser_policy(app)
     app.extensions["limiter"] = init_limits(app)

@@ -1,29 +1,46 @@
 """Extension objects, created unbound and initialised by the app factory."""
 
+import time
 from pathlib import Path
 
 from celery import Celery, Task
 from flask import Flask, current_app, g
 from kombu import Queue
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.openapi import ProblemApi
 from app.platform import task_names
 
+# A pooled connection used less than this long ago is handed out without a ping: under
+# load that saves a round trip per request. One idle for longer (where a server restart,
+# an idle timeout or a proxy may have closed it) is pinged first and replaced if dead.
+PING_AFTER_IDLE_SECONDS = 1.0
+
 
 class Database:
-    """One engine per app and one session per app context (closed on teardown)."""
+    """One engine per app and one session per app context (closed on teardown).
+
+    A request whose view only reads (``g.db_reads_only``, set by the API layer) gets a
+    session in autocommit mode on PostgreSQL: each statement is its own transaction, which
+    saves the BEGIN and ROLLBACK round trips of a two-query read. SQLite keeps its one
+    transaction per request (its driver's autocommit switch would undo our pragmas)."""
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=app.config["DATABASE_ECHO"], pool_pre_ping=True)
+        engine = create_engine(url, echo=app.config["DATABASE_ECHO"])
+        _ping_idle_connections(engine)
+        reads = None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
+        else:
+            reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         app.extensions["database"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["database_reads"] = reads
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -37,14 +54,39 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = self.sessionmaker()
+            g.db_session = self._new_session()
         return g.db_session
+
+    def _new_session(self) -> Session:
+        reads = current_app.extensions["database_reads"]
+        # A session bound to a connection (a caller's transaction, as in the tests) joins it.
+        if reads is not None and g.get("db_reads_only") and isinstance(self.engine, Engine):
+            return self.sessionmaker(bind=reads)
+        return self.sessionmaker()
 
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """pool_pre_ping, for connections idle longer than PING_AFTER_IDLE_SECONDS only."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def used(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the driver's own error types: the pool retries anew
+            raise DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

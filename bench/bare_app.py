@@ -23,3 +23,14 @@ def posted():
     """Read and parse the body as a real endpoint must, then answer a constant document."""
     json.loads(request.get_data())
     return Response(_POSTED, mimetype="application/json")
+
+
+# Further documents served as they are, GET /<name> each: "list=/tmp/list.json,..."
+_EXTRA = {name: open(path, "rb").read()  # noqa: SIM115
+          for name, _, path in (item.partition("=") for item in
+                                os.environ.get("BENCH_BARE_EXTRA", "").split(",") if item)}
+
+
+@app.get("/<name>")
+def extra_document(name):
+    return Response(_EXTRA[name], mimetype="application/json")

@@ -7,11 +7,15 @@ from app.api.http import (
     ETAG_HEADER,
     IDEMPOTENCY_KEY_PARAM,
     IF_MATCH_PARAM,
+    IF_NONE_MATCH_PARAM,
     LINK_HEADER,
     ApiBlueprint,
+    etag_for,
     expected_version,
     idempotent,
     next_link,
+    not_modified,
+    reads_only,
 )
 from app.api.presenters import present_page, with_etag
 from app.editorial import article_queries
@@ -38,13 +42,15 @@ class Articles(MethodView):
     @login_required()
     @blp.arguments(ArticleListArgsSchema, location="query")
     @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
+    @reads_only
     def get(self, args):
         """List and search articles (filters, sort, cursor pagination)"""
         limit, cursor, sort = args.pop("limit"), args.pop("cursor"), args.pop("sort")
+        with_body = args.pop("view") == "full"
         args["author_id"] = _resolve_me(args, "author")
         args["assignee_id"] = _resolve_me(args, "assignee")
-        page = article_queries.search_articles(args, sort, limit, cursor)
-        return present_page(page), 200, next_link(page.next_cursor)
+        page = article_queries.search_articles(args, sort, limit, cursor, with_body=with_body)
+        return present_page(page, with_body=with_body), 200, next_link(page.next_cursor)
 
     @login_required()
     @idempotent
@@ -61,10 +67,15 @@ class Articles(MethodView):
 class ArticleById(MethodView):
     @login_required()
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not Modified: If-None-Match names the current ETag",
+                      headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(parameters=[IF_NONE_MATCH_PARAM])
+    @reads_only
     def get(self, article_id):
-        """Read an article"""
-        return with_etag(service.read_article(current_user(), article_id))
+        """Read an article (conditional with If-None-Match)"""
+        article = service.read_article(current_user(), article_id)
+        return not_modified(etag_for(article.version)) or with_etag(article)
 
     @login_required()
     @blp.arguments(ArticleWriteSchema)

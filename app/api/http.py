@@ -43,6 +43,12 @@ IDEMPOTENCY_KEY_PARAM = {
                    "first response, the same key with another body answers 422.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
+IF_NONE_MATCH_PARAM = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "description": "ETags of copies the client holds (or '*'); 304 without a body when one "
+                   "is current (weak comparison, RFC 9110).",
+    "schema": {"type": "string"},
+}
 ETAG_HEADER = {"ETag": {"description": "Version tag to send back in If-Match",
                         "schema": {"type": "string"}}}
 LINK_HEADER = {"Link": {"description": "RFC 8288 link to the next page (rel=next)",
@@ -78,6 +84,19 @@ def takes_body(*, limit: str = "MAX_CONTENT_LENGTH", raw_types: tuple[str, ...] 
 
 
 DEFAULT_BODY = ("MAX_CONTENT_LENGTH", (), False)
+
+
+def reads_only(view):
+    """Declare, beside the view, that it only reads: on PostgreSQL its requests run their
+    statements in autocommit mode (app/extensions.py), without BEGIN and ROLLBACK."""
+    view.reads_only = True
+    return view
+
+
+def mark_reads_only() -> None:
+    """Before-request, before anything touches the database (authentication does)."""
+    if getattr(handler(), "reads_only", False):
+        g.db_reads_only = True
 
 
 def check_body() -> None:
@@ -132,6 +151,15 @@ def _read_body(limit: int) -> bytes:
 
 def etag_for(version: int) -> str:
     return f'"v{version}"'
+
+
+def not_modified(etag: str) -> Response | None:
+    """A 304 when If-None-Match names ``etag`` or is '*' (RFC 9110 13.1.2: the weak
+    comparison, so W/"v3" matches "v3"); None when the client needs the representation."""
+    tags = request.if_none_match
+    if not (tags.star_tag or tags.contains_weak(etag.strip('"'))):
+        return None
+    return Response(status=304, headers={"ETag": etag})
 
 
 def expected_version() -> int | None:

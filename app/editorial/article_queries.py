@@ -1,18 +1,25 @@
 """Read-only article queries for editors' lists and searches. Never commits."""
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Article
+from app.models import Article, ArticleRevision
 from app.platform.pagination import Page, paginate
 from app.text import fold
 
 SORTABLE = {"created_at": Article.created_at, "updated_at": Article.updated_at}
 
 
-def search_articles(filters: dict, sort: str, limit: int, cursor: str | None) -> Page:
-    query = select(Article).options(joinedload(Article.latest_revision))
+def search_articles(filters: dict, sort: str, limit: int, cursor: str | None, *,
+                    with_body: bool = True) -> Page:
+    """A page of articles with their latest revision (without its body unless
+    ``with_body``); of the approved and live revisions only what a reference needs."""
+    latest = joinedload(Article.latest_revision)
+    query = select(Article).options(
+        latest if with_body else latest.defer(ArticleRevision.body),
+        *(selectinload(relation).load_only(ArticleRevision.number)
+          for relation in (Article.approved_revision, Article.live_revision)))
     query = query.where(Article.deleted_at.is_(None))
     for name, apply in _FILTERS.items():
         if filters.get(name) is not None:

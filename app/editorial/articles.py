@@ -1,5 +1,6 @@
 """Article use cases: create, update (new revision on text changes), soft delete."""
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.editorial import audit, policy, workflow
@@ -21,8 +22,15 @@ def get_article(article_id: str, *, include_deleted: bool = False) -> Article:
     return article
 
 
+# Built once (the hot read path): SQLAlchemy caches the compiled form per statement.
+_READABLE = select(Article).options(joinedload(Article.latest_revision)).where(
+    Article.id == bindparam("article_id"), Article.deleted_at.is_(None))
+
+
 def read_article(actor: User, article_id: str) -> Article:
-    article = get_article(article_id)
+    article = db.session.scalar(_READABLE, {"article_id": article_id})
+    if article is None:
+        raise NotFound(f"No article {article_id}.")
     policy.authorize(actor, "read", article)
     return article
 

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -99,11 +99,15 @@ def revoke_token(user_id: str, token_id: str) -> None:
             token.revoked_at = utcnow()
 
 
+# Built once: every request runs it, and SQLAlchemy caches the compiled form per statement.
+_TOKEN_BY_HASH = select(ApiToken).options(joinedload(ApiToken.user)).where(
+    ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate(secret: str, touch_after: timedelta) -> ApiToken:
     """The live token ``secret`` is (its ``user`` active); records last use at most once
     per ``touch_after``."""
-    query = select(ApiToken).options(joinedload(ApiToken.user))
-    token = db.session.scalar(query.where(ApiToken.token_hash == hash_token(secret)))
+    token = db.session.scalar(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)})
     now = utcnow()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
         raise Unauthorized("The bearer token is unknown, revoked or expired.")

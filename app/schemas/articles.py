@@ -98,6 +98,9 @@ class ArticleListArgsSchema(PageArgsSchema):
     q = PlainText(max_length=200, metadata={"description": "Text search; ignores case, "
                                             "Arabic diacritics and letter variants"})
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(SORTS))
+    view = fields.String(load_default="full", validate=validate.OneOf(["full", "summary"]),
+                         metadata={"description": "summary: each item without its body "
+                                   "(every other field as in full, the default)"})
 
 
 class RevisionSchema(Schema):
