@@ -84,7 +84,8 @@ the event store has nothing pending. Then it checks, with SQL on the scratch dat
    receiver and was recorded exactly once (re-sends are counted as receiver duplicates);
 3. attempts: every attempt in the log took at most the deadline; no two attempts of one
    delivery overlap (start + latency of one before the start of the next); the trap got
-   no connection;
+   no connection, and every lookup of the rebinding name that got the trap's address
+   (counted by the resolver) ended in an attempt refused by the URL guard;
 4. events: per experiment, impressions + clicks in PostgreSQL == events the API accepted,
    and nothing is left pending in Redis;
 5. states: every state is in the enum; published => live revision and published_at;
@@ -125,6 +126,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -643,9 +645,11 @@ class Harness:
         self.at(0.81)
         flag = Path(self.env["MASTHEAD_REBIND_FLAG"])
         flag.touch()
+        self.rebind_window = [time.time()]
         self.fault(f"{REBIND_HOST} rebinds: lookups alternate 127.0.0.1 (receiver) / 127.0.0.2 (trap)")
         time.sleep(10)
         flag.unlink()
+        self.rebind_window.append(time.time())
         self.fault(f"{REBIND_HOST} is 127.0.0.1 again")
         self.at(1.0)
 
@@ -788,8 +792,6 @@ class Harness:
     def delivery_latency(self, start: float, end: float) -> str:
         """How long deliveries created while the big pages were cleaned, before any other
         fault, took to be delivered."""
-        from datetime import UTC, datetime
-
         seconds = sorted(float(row[0]) for row in self.sql(
             "SELECT extract(epoch FROM delivered_at - created_at) FROM deliveries WHERE state = "
             "'delivered' AND created_at BETWEEN :start AND :end",
@@ -902,7 +904,8 @@ class Harness:
 
     def check_attempts(self) -> dict:
         """Every attempt ended within the deadline; no two attempts of one delivery were open
-        at once (by the attempt log); the rebinding name never led to the trap."""
+        at once (by the attempt log); the rebinding name never led to the trap, and every
+        lookup that got the trap's address was refused."""
         attempts = self.sql("SELECT delivery_id, started_at, latency_ms, outcome, error "
                             "FROM delivery_attempts ORDER BY delivery_id, started_at, number")
         longest = max((a[2] for a in attempts if a[2] is not None), default=0.0)
@@ -910,15 +913,35 @@ class Harness:
         overlapping = sum(
             1 for a, b in itertools.pairwise(attempts)
             if a[0] == b[0] and a[2] is not None and a[1].timestamp() + a[2] / 1000 > b[1].timestamp())
-        rebinding = dict(self.sql("SELECT state, count(*) FROM deliveries WHERE outlet_id = :outlet "
-                                  "GROUP BY state", outlet=self.rebinding_outlet))
-        held = longest <= DEADLINE * 1000 and not overlapping and self.trap.connections == 0
+        lookups, trap_answers = self.rebinding_answers()
+        held = (longest <= DEADLINE * 1000 and not overlapping and self.trap.connections == 0
+                and errors["refused"] == trap_answers)
         detail = (f"{len(attempts)} attempts, longest {longest:,.0f} ms (deadline {DEADLINE} s); failed "
                   f"attempts by error {dict(errors)}; attempts of one delivery open at once: "
-                  f"{overlapping}; rebinding outlet: deliveries {rebinding}, connections to the "
-                  f"trap at 127.0.0.2: {self.trap.connections}")
+                  f"{overlapping}; {self.rebinding_summary(lookups, trap_answers)}")
         return {"name": "attempts end by the deadline, one at a time; rebinding never reaches the trap",
                 "held": held, "detail": detail}
+
+    def rebinding_answers(self) -> tuple[int, int]:
+        """Lookups of the rebinding name answered during its fault, and how many of them got
+        the trap's address (written down by bench/rebinding/sitecustomize.py)."""
+        answers = Path(self.env["MASTHEAD_REBIND_FLAG"] + ".answers")
+        lines = answers.read_text().split() if answers.exists() else []
+        addresses = lines[1::2]
+        return len(addresses), addresses.count("127.0.0.2")
+
+    def rebinding_summary(self, lookups: int, trap_answers: int) -> str:
+        start, end = (datetime.fromtimestamp(moment, UTC) for moment in self.rebind_window)
+        during = self.sql("SELECT count(*) FROM delivery_attempts a JOIN deliveries d "
+                          "ON d.id = a.delivery_id WHERE d.outlet_id = :outlet "
+                          "AND a.started_at BETWEEN :start AND :end",
+                          outlet=self.rebinding_outlet, start=start, end=end)[0][0]
+        states = dict(self.sql("SELECT state, count(*) FROM deliveries WHERE outlet_id = :outlet "
+                               "GROUP BY state", outlet=self.rebinding_outlet))
+        return (f"rebinding outlet: {during} attempts started during its fault, {lookups} lookups "
+                f"answered then, {trap_answers} of them with the trap's address (each must be "
+                f"refused); its deliveries {states}; connections to the trap at 127.0.0.2: "
+                f"{self.trap.connections}")
 
     def check_events(self) -> dict:
         pending = self.event_pending()
