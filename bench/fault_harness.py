@@ -14,14 +14,20 @@ event store (``EVENTS_REDIS_URL``); the API under gunicorn (sync, 2 workers); `m
 worker layout: a Celery worker for the default and deliveries queues (threads, 4) and one
 for the cleanup queue (prefork, 1), each under ``scripts/supervise.py`` as in the
 Procfile; beat; a webhook receiver in its own process (``bench/fault_sink.py``:
-verifies signatures, deduplicates by Idempotency-Key, can fail with 503 or stall). Rate
-limits are in memory and set very high; the four-eyes rule stays on (a writer writes and
-submits, an editor approves and publishes). Timers are shortened (sweepers every 2 s,
-leases 10 s, webhook timeout 3 s, backoff 1-5 s, breaker cool-down 5 s, cleanup leases
-10 s) so the drain after the faults fits in a short run.
+verifies signatures, deduplicates by Idempotency-Key, can fail with 503, stall or
+trickle). Rate limits are in memory and set very high; the four-eyes rule stays on (a
+writer writes and submits, an editor approves and publishes). Timers are shortened
+(sweepers every 2 s, delivery and cleanup leases 10 s, webhook step timeout 3 s and
+deadline 5 s, backoff 1-5 s, breaker cool-down 5 s) so the drain after the faults fits
+in a short run; one delivery per outlet at once (``OUTLET_MAX_IN_FLIGHT``, the default).
+Webhooks may reach 127.0.0.1 only (``WEBHOOK_ALLOWED_NETWORKS``).
 
-Set-up: two webhook outlets at the receiver, a site key and a front page of 20 live
-articles, each with two approved headlines (so a headline test runs on each).
+Set-up: two webhook outlets at the receiver's address, a third at the receiver's port
+behind the name ``rebinding.bench.test`` (resolved inside each stack process by
+``bench/rebinding/sitecustomize.py``, put on their ``PYTHONPATH``: 127.0.0.1, except
+during its fault), a trap listening on 127.0.0.2 at the receiver's port, a site key and a
+front page of 20 live articles, each with two approved headlines (so a headline test
+runs on each).
 
 Workloads (client threads, each request timed, its status or error kept):
 
@@ -38,19 +44,31 @@ Workloads (client threads, each request timed, its status or error kept):
   accepted, so "accepted by the API" = accepted + duplicates of 2xx answers (every event id
   is unique, so a duplicate can only come from an earlier unanswered attempt).
 
-Faults (times are fractions of ``--duration``): a plain-text page of 20,500 distinct
-lines and one of distinct lines just under ``IMPORT_MAX_BYTES`` (both must end succeeded,
-or failed with a reason, and hold up no delivery: they go to the cleanup worker); SIGKILL
-the cleanup worker while it cleans the big page, restart it 3 s later (its lease expires
-and the sweeper hands the run to the new worker); over-limit bodies sent chunked (an
-import over ``IMPORT_MAX_BYTES``, an article over ``MAX_BODY_BYTES``, an event batch over
-``EVENTS_MAX_BYTES``: each must get 413 and store nothing); SIGKILL the Celery worker
-(its process group, supervisor included), restart it 3 s later; stop Redis (SIGTERM),
-start it again 5 s later on the same port and files; SIGKILL gunicorn (the master and its
-workers), restart it 2 s later; the receiver answers 503 for 10 s; the receiver stalls
-(holds each request 5 s, longer than the 3 s webhook timeout) for 10 s. Client errors
-during faults are expected and counted; the invariants only use what the API accepted
-(2xx).
+Faults, in this order (times are fractions of ``--duration``):
+
+- a plain-text page of 20,500 distinct lines and one of distinct lines just under
+  ``IMPORT_MAX_BYTES`` (both must end succeeded, or failed with a reason, and hold up no
+  delivery: they go to the cleanup worker);
+- SIGKILL the Celery worker (its process group, supervisor included), restart it 3 s
+  later;
+- SIGKILL the cleanup worker while it cleans the near-limit page, restart it 3 s later
+  (its lease expires and the sweeper hands the run to the new worker);
+- over-limit bodies sent chunked (an import over ``IMPORT_MAX_BYTES``, an article over
+  ``MAX_BODY_BYTES``, an event batch over ``EVENTS_MAX_BYTES``: each must get 413 and
+  store nothing);
+- stop Redis (SIGTERM), start it again 5 s later on the same port and files;
+- SIGKILL gunicorn (the master and its workers), restart it 2 s later;
+- the receiver answers 503 for 10 s;
+- the receiver stalls (holds each request 5 s, longer than the 3 s webhook timeout) for
+  10 s;
+- the receiver trickles (processes each request, then answers one byte a second, so no
+  read ever times out: only the 5 s deadline ends the attempt) for 10 s;
+- the rebinding name alternates between 127.0.0.1 and the trap's 127.0.0.2 on successive
+  lookups for 10 s (a client that resolved again after the guard's check would reach the
+  trap).
+
+Client errors during faults are expected and counted; the invariants only use what the
+API accepted (2xx).
 
 Drain: the load stops, unanswered event batches are re-sent, then the harness waits (up to
 ``--drain``) until no delivery is pending/sending, no cleanup run is queued/running and
@@ -58,28 +76,32 @@ the event store has nothing pending. Then it checks, with SQL on the scratch dat
 
 1. imports: every import the API accepted has a final cleanup run (succeeded, or failed
    with a reason, reported), and no run anywhere is queued or running;
-2. deliveries: no delivery is pending/sending/dead; for every article whose publish the
-   API accepted, each outlet has a publish delivery; for each (article, outlet) the
-   latest delivery ended delivered (cancelled only as "superseded by a takedown"); an
-   unpublished article's latest delivery is a takedown; every delivered delivery's
-   Idempotency-Key reached the receiver and was recorded exactly once (re-sends are
-   counted as receiver duplicates);
-3. events: per experiment, impressions + clicks in PostgreSQL == events the API accepted,
+2. deliveries: no delivery is pending/sending/dead (except, on the rebinding outlet, dead
+   as refused by the URL guard); for every article whose publish the API accepted, each
+   outlet has a publish delivery; for each (article, outlet) the latest delivery ended
+   delivered (cancelled only as "superseded by a takedown"); an unpublished article's
+   latest delivery is a takedown; every delivered delivery's Idempotency-Key reached the
+   receiver and was recorded exactly once (re-sends are counted as receiver duplicates);
+3. attempts: every attempt in the log took at most the deadline; no two attempts of one
+   delivery overlap (start + latency of one before the start of the next); the trap got
+   no connection, and every lookup of the rebinding name that got the trap's address
+   (counted by the resolver) ended in an attempt refused by the URL guard;
+4. events: per experiment, impressions + clicks in PostgreSQL == events the API accepted,
    and nothing is left pending in Redis;
-4. states: every state is in the enum; published => live revision and published_at;
+5. states: every state is in the enum; published => live revision and published_at;
    unpublished/archived => no live revision; no live revision => no running test; at
    most one running test per article;
-5. no stack process stayed down: the app processes run under ``scripts/supervise.py``,
+6. no stack process stayed down: the app processes run under ``scripts/supervise.py``,
    which starts one again when it exits (as `make run` does; kombu's worker exits when
    Redis restarts under it); the harness reads their restarts from the logs and lists
    them. A harness thread plays compose's ``restart: unless-stopped`` for the
    supervisors themselves and Redis: such an exit is recorded (as UNEXPECTED, a failure)
    and the process started again, so the other checks still say whether anything was
    lost once it is back;
-6. big pages: the 20,500-line page and the near-limit page ended (succeeded, or failed
+7. big pages: the 20,500-line page and the near-limit page ended (succeeded, or failed
    with a reason, in a bounded number of attempts); deliveries created while they were
    being cleaned were delivered (their latency is reported);
-7. over-limit bodies: every chunked over-limit request was answered 413 and nothing from
+8. over-limit bodies: every chunked over-limit request was answered 413 and nothing from
    them is in the database.
 
 Prints markdown tables (per workload: requests, 2xx, errors, throughput, p50/p99 of 2xx
@@ -90,6 +112,7 @@ invariant failed.
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import random
@@ -103,6 +126,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +139,9 @@ from bench.http_overhead import load_articles  # noqa: E402
 from scripts.supervise import kill_session  # noqa: E402
 
 SECRET = "whsec_bench_secret_0123456789"
-OUTLETS = 2
+OUTLETS = 2  # at the receiver's address
+REBIND_HOST = "rebinding.bench.test"  # a third outlet, resolved by bench/rebinding/sitecustomize.py
+DEADLINE = 5  # WEBHOOK_DEADLINE_SECONDS
 FRONT_PAGE = 20
 BIG_PAGE_LINES = 20_500
 NEAR_LIMIT = "a page near the size limit"
@@ -145,6 +171,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Trap:
+    """Listens on 127.0.0.2 at the receiver's port and counts connections: where a
+    request to the rebinding name would land if the client resolved it again after the
+    URL guard's check."""
+
+    def __init__(self, port: int) -> None:
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.2", port))
+        threading.Thread(target=self.accept, name="trap", daemon=True).start()
+
+    def accept(self) -> None:
+        while True:
+            connection, _ = self.listener.accept()
+            self.connections += 1
+            connection.close()
+
+
 class Harness:
     def __init__(self, args, url: str) -> None:
         self.args, self.url = args, url
@@ -154,9 +197,15 @@ class Harness:
         self.env = {**os.environ, "MASTHEAD_INSTANCE_DIR": str(self.workdir), "DATABASE_URL": url,
                     "CELERY_BROKER_URL": f"{redis_url}/0", "EVENTS_REDIS_URL": f"{redis_url}/1",
                     "RATE_LIMIT_STORAGE_URL": "memory://", "LOG_LEVEL": "INFO",
-                    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "FOUR_EYES_REQUIRED": "true",
+                    # The receiver only: the trap at 127.0.0.2 must be refused.
+                    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32", "FOUR_EYES_REQUIRED": "true",
                     "DELIVERY_SWEEP_SECONDS": "2", "DELIVERY_SWEEP_AGE_SECONDS": "5",
                     "DELIVERY_LEASE_SECONDS": "10", "WEBHOOK_TIMEOUT_SECONDS": "3",
+                    "WEBHOOK_DEADLINE_SECONDS": str(DEADLINE), "OUTLET_MAX_IN_FLIGHT": "1",
+                    "MASTHEAD_REBIND_HOST": REBIND_HOST,
+                    "MASTHEAD_REBIND_FLAG": str(self.workdir / "rebinding"),
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench" / "rebinding"),
+                                                                os.environ.get("PYTHONPATH")])),
                     "DELIVERY_BACKOFF_BASE_SECONDS": "1", "DELIVERY_BACKOFF_MAX_SECONDS": "5",
                     "DELIVERY_MAX_ATTEMPTS": "50", "OUTLET_BREAKER_COOLDOWN_SECONDS": "5",
                     "EXPERIMENT_RECOMPUTE_SECONDS": "2", "CLEANUP_SWEEP_AGE_SECONDS": "5",
@@ -367,6 +416,10 @@ class Harness:
         for n in range(OUTLETS):
             self.call("POST", "/v1/outlets", self.admin, {
                 "name": f"Partner {n}", "kind": "webhook", "url": f"{self.sink.url}/{n}", "secret": SECRET})
+        self.trap = Trap(self.sink.port)
+        self.rebinding_outlet = self.call("POST", "/v1/outlets", self.admin, {
+            "name": "Partner behind a rebinding name", "kind": "webhook", "secret": SECRET,
+            "url": f"http://{REBIND_HOST}:{self.sink.port}/rebinding"})["id"]
         self.key = self.call("POST", "/v1/sites", self.admin, {"name": "front"})["key"]
         self.front_page = []
         for n in range(FRONT_PAGE):
@@ -552,7 +605,7 @@ class Harness:
         self.send_big_page("a page of 20,500 distinct lines", distinct_page(lines=BIG_PAGE_LINES))
         self.at(0.05)
         self.send_big_page(NEAR_LIMIT, distinct_page(size=IMPORT_MAX_BYTES - 4096))
-        self.at(0.12)
+        self.at(0.1)
         self.quiet_until = time.time()  # the first fault that slows deliveries down
         self.kill("worker")
         self.fault("SIGKILL the Celery worker (process group)")
@@ -569,32 +622,44 @@ class Harness:
         self.fault("cleanup worker restarted")
         self.at(0.2)
         self.send_oversized()
-        self.at(0.27)
+        self.at(0.25)
         self.kill("redis", signal.SIGTERM)
         self.fault("Redis stopped (SIGTERM; broker and event store)")
         time.sleep(5)
         self.start_redis()
         self.fault("Redis started again (same port, same AOF)")
-        self.at(0.42)
+        self.at(0.35)
         self.kill("gunicorn")
         self.fault("SIGKILL gunicorn (master and workers)")
         time.sleep(2)
         self.start("gunicorn")
         self.wait_for_api()
         self.fault("gunicorn restarted and answering")
+        self.at(0.45)
+        self.receiver_fault("receiver answers 503", fail=True)
         self.at(0.57)
-        self.sink.mode(fail=True)
-        self.fault("receiver answers 503")
+        self.receiver_fault("receiver stalls (5 s per request, webhook timeout 3 s)", delay=5.0)
+        self.at(0.69)
+        self.receiver_fault(f"receiver trickles its answers (1 byte/s: no read times out; deadline "
+                            f"{DEADLINE} s)", trickle=1.0)
+        self.at(0.81)
+        flag = Path(self.env["MASTHEAD_REBIND_FLAG"])
+        flag.touch()
+        self.rebind_window = [time.time()]
+        self.fault(f"{REBIND_HOST} rebinds: lookups alternate 127.0.0.1 (receiver) / 127.0.0.2 (trap)")
         time.sleep(10)
-        self.sink.mode()
-        self.fault("receiver healthy")
-        self.at(0.72)
-        self.sink.mode(delay=5.0)
-        self.fault("receiver stalls (5 s per request, webhook timeout 3 s)")
-        time.sleep(10)
-        self.sink.mode()
-        self.fault("receiver healthy")
+        flag.unlink()
+        self.rebind_window.append(time.time())
+        self.fault(f"{REBIND_HOST} is 127.0.0.1 again")
         self.at(1.0)
+
+    def receiver_fault(self, text: str, **mode) -> None:
+        """The receiver misbehaves for 10 s, then is healthy again."""
+        self.sink.mode(**mode)
+        self.fault(text)
+        time.sleep(10)
+        self.sink.mode()
+        self.fault("receiver healthy")
 
     # -- big pages and over-limit bodies -----------------------------------------------------
 
@@ -689,8 +754,8 @@ class Harness:
 
     def check(self, received: list[tuple], sink_stats: dict) -> list[dict]:
         return [self.check_imports(), self.check_deliveries(received, sink_stats),
-                self.check_events(), self.check_states(), self.check_processes(),
-                self.check_big_pages(), self.check_oversized()]
+                self.check_attempts(), self.check_events(), self.check_states(),
+                self.check_processes(), self.check_big_pages(), self.check_oversized()]
 
     def check_processes(self) -> dict:
         """Exits the supervisors made good (from their logs) are listed; an exit nobody
@@ -727,8 +792,6 @@ class Harness:
     def delivery_latency(self, start: float, end: float) -> str:
         """How long deliveries created while the big pages were cleaned, before any other
         fault, took to be delivered."""
-        from datetime import UTC, datetime
-
         seconds = sorted(float(row[0]) for row in self.sql(
             "SELECT extract(epoch FROM delivered_at - created_at) FROM deliveries WHERE state = "
             "'delivered' AND created_at BETWEEN :start AND :end",
@@ -821,18 +884,64 @@ class Harness:
         article_state = dict(self.sql("SELECT id, state FROM articles"))
         for (article_id, outlet_id), pair in by_pair.items():
             for row in pair:
-                if row[4] in ("pending", "sending", "dead"):
+                if row[4] in ("pending", "sending", "dead") and not self.refused_rebinding(row):
                     problems.append(f"delivery {row[0]} ({row[3]}) is {row[4]}: {row[6]}")
                 if row[4] == "cancelled" and "takedown" not in (row[6] or ""):
                     problems.append(f"delivery {row[0]} cancelled: {row[6]}")
             last = max(pair, key=lambda r: r[5])
-            if last[4] != "delivered":
+            if last[4] != "delivered" and not self.refused_rebinding(last):
                 problems.append(f"latest delivery {last[0]} of {article_id} to {outlet_id} is {last[4]}")
             state = article_state.get(article_id)
             if state == "unpublished" and last[3] != "takedown":
                 problems.append(f"{article_id} is unpublished but its latest delivery is {last[3]}")
             if state == "published" and last[3] == "takedown":
                 problems.append(f"{article_id} is published but its latest delivery is a takedown")
+
+    def refused_rebinding(self, row) -> bool:
+        """A delivery to the rebinding outlet that the URL guard refused (its check got the
+        trap's address): dead on purpose, the one end besides delivered it may have."""
+        return row[2] == self.rebinding_outlet and row[4] == "dead" and (row[6] or "").startswith("refused")
+
+    def check_attempts(self) -> dict:
+        """Every attempt ended within the deadline; no two attempts of one delivery were open
+        at once (by the attempt log); the rebinding name never led to the trap, and every
+        lookup that got the trap's address was refused."""
+        attempts = self.sql("SELECT delivery_id, started_at, latency_ms, outcome, error "
+                            "FROM delivery_attempts ORDER BY delivery_id, started_at, number")
+        longest = max((a[2] for a in attempts if a[2] is not None), default=0.0)
+        errors = Counter((a[4] or "").split(":")[0] for a in attempts if a[3] != "delivered")
+        overlapping = sum(
+            1 for a, b in itertools.pairwise(attempts)
+            if a[0] == b[0] and a[2] is not None and a[1].timestamp() + a[2] / 1000 > b[1].timestamp())
+        lookups, trap_answers = self.rebinding_answers()
+        held = (longest <= DEADLINE * 1000 and not overlapping and self.trap.connections == 0
+                and errors["refused"] == trap_answers)
+        detail = (f"{len(attempts)} attempts, longest {longest:,.0f} ms (deadline {DEADLINE} s); failed "
+                  f"attempts by error {dict(errors)}; attempts of one delivery open at once: "
+                  f"{overlapping}; {self.rebinding_summary(lookups, trap_answers)}")
+        return {"name": "attempts end by the deadline, one at a time; rebinding never reaches the trap",
+                "held": held, "detail": detail}
+
+    def rebinding_answers(self) -> tuple[int, int]:
+        """Lookups of the rebinding name answered during its fault, and how many of them got
+        the trap's address (written down by bench/rebinding/sitecustomize.py)."""
+        answers = Path(self.env["MASTHEAD_REBIND_FLAG"] + ".answers")
+        lines = answers.read_text().split() if answers.exists() else []
+        addresses = lines[1::2]
+        return len(addresses), addresses.count("127.0.0.2")
+
+    def rebinding_summary(self, lookups: int, trap_answers: int) -> str:
+        start, end = (datetime.fromtimestamp(moment, UTC) for moment in self.rebind_window)
+        during = self.sql("SELECT count(*) FROM delivery_attempts a JOIN deliveries d "
+                          "ON d.id = a.delivery_id WHERE d.outlet_id = :outlet "
+                          "AND a.started_at BETWEEN :start AND :end",
+                          outlet=self.rebinding_outlet, start=start, end=end)[0][0]
+        states = dict(self.sql("SELECT state, count(*) FROM deliveries WHERE outlet_id = :outlet "
+                               "GROUP BY state", outlet=self.rebinding_outlet))
+        return (f"rebinding outlet: {during} attempts started during its fault, {lookups} lookups "
+                f"answered then, {trap_answers} of them with the trap's address (each must be "
+                f"refused); its deliveries {states}; connections to the trap at 127.0.0.2: "
+                f"{self.trap.connections}")
 
     def check_events(self) -> dict:
         pending = self.event_pending()
@@ -880,7 +989,8 @@ class Harness:
         print(f"\n{self.args.duration:g} s of load (seed {self.args.seed}); gunicorn sync x2, Celery "
               f"workers for default+deliveries (threads x4) and cleanup (prefork x1) under "
               f"scripts/supervise.py, beat, PostgreSQL, own redis-server (AOF, fsync always), receiver "
-              f"on loopback; {os.cpu_count()} cores shared. Latencies of 2xx answers.\n")
+              f"and trap on loopback; webhook deadline {DEADLINE} s, one delivery per outlet at once; "
+              f"{os.cpu_count()} cores shared. Latencies of 2xx answers.\n")
         print("| workload | requests | 2xx | errors (non-2xx / no answer) | 2xx/s | p50 ms | p99 ms |")
         print("|---|---:|---:|---|---:|---:|---:|")
         for workload in ("editors", "importers", "big pages", "front page", "events", "harness errors"):

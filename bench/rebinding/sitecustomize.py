@@ -7,7 +7,9 @@ owner would stage, without a DNS server. ``MASTHEAD_REBIND_HOST`` is the name; w
 file ``MASTHEAD_REBIND_FLAG`` exists, successive lookups of it alternate between
 127.0.0.1 (the receiver, allowed) and 127.0.0.2 (a trap the URL guard must refuse), so
 a client that resolved again after the check would land on the trap; otherwise the name
-is 127.0.0.1. Other names resolve as usual.
+is 127.0.0.1. Each answer given while rebinding is appended to the file
+``MASTHEAD_REBIND_FLAG`` + ``.answers`` (process id, address), so the harness can tell
+how many lookups got the trap's address. Other names resolve as usual.
 """
 
 import itertools
@@ -24,6 +26,13 @@ if _HOST:
         if host != _HOST:
             return _real_getaddrinfo(host, port, *args, **kwargs)
         rebinding = os.path.exists(os.environ["MASTHEAD_REBIND_FLAG"])
-        return _real_getaddrinfo(next(_answers) if rebinding else "127.0.0.1", port, *args, **kwargs)
+        return _real_getaddrinfo(_rebound() if rebinding else "127.0.0.1", port, *args, **kwargs)
+
+    def _rebound() -> str:
+        address = next(_answers)
+        # One short line per write in append mode: lines from several processes do not mix.
+        with open(os.environ["MASTHEAD_REBIND_FLAG"] + ".answers", "a") as answers:
+            answers.write(f"{os.getpid()} {address}\n")
+        return address
 
     socket.getaddrinfo = _getaddrinfo
