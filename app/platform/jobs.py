@@ -11,7 +11,6 @@ import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from kombu.exceptions import OperationalError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,9 @@ class BrokerUnavailable(DomainError):
 def enqueue(task_name: str, *args) -> None:
     try:
         _send(task_name, args, retry_policy={"max_retries": 2})
-    except OperationalError as error:
+    except Exception as error:  # kombu wraps most broker failures, not all (a Redis restart
+        # has raised AttributeError inside its transport); the row is recorded either way
+        log.warning("%s%s not queued (%s)", task_name, args, type(error).__name__)
         raise BrokerUnavailable(
             "The job was recorded but could not be queued; it will be retried."
         ) from error
