@@ -4,7 +4,9 @@ thousands of lines, errors that would recur (failed, not retried), transient err
 after its draft was deleted. In-process on SQLite and PostgreSQL; the same with a real
 worker is tests/test_cleanup_worker.py."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -243,3 +245,22 @@ def test_finished_run_is_never_claimed_again(app, client, editor):
                                .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
         assert cleanup_runs.sweep(timedelta(seconds=0)) == []
         assert cleanup.execute(run_id).attempts == 1
+
+
+def test_concurrent_imports_of_one_page_make_one_import(committed_app):
+    """Eight clients send the same page at once: one import (202), the others get it (200)."""
+    client = committed_app.test_client()
+    _user, headers = Factory(committed_app, client).login("editor")
+    page, start = distinct_lines(7), threading.Barrier(8)
+
+    def send(_n: int):
+        own = committed_app.test_client()
+        start.wait()
+        response = own.post("/v1/imports", data=page, content_type="text/plain", headers=headers,
+                            query_string={"source": "wire"})
+        return response.status_code, response.get_json().get("id")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert sorted(status for status, _ in answers) == [200] * 7 + [202], answers
+    assert len({import_id for _, import_id in answers}) == 1
