@@ -4,7 +4,9 @@ thousands of lines, errors that would recur (failed, not retried), transient err
 after its draft was deleted. In-process on SQLite and PostgreSQL; the same with a real
 worker is tests/test_cleanup_worker.py."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -59,6 +61,25 @@ def test_page_of_20000_distinct_lines_is_cleaned(app, client, editor):
     assert sorted(counts) == [(1, 1), (2, LINES)]
 
 
+def test_learning_resumes_where_an_attempt_stopped(app, client, editor):
+    """A worker died after teaching its source the first batch of a page's lines: the next
+    attempt counts the rest, and every line once."""
+    page = distinct_lines(2_500)
+    created = _import(client, editor[1], page)
+    with app.app_context():
+        with transaction():
+            raw = db.session.get(RawInput, created.get_json()["id"])
+            lines = sources.page_lines([line.lower() for line in page.decode().splitlines()])
+            assert sources.learn_next_batch(raw, lines) is False
+        assert raw.learned_lines == sources.BATCH and not raw.learned
+        run = cleanup.execute(_run_id(created))
+        assert run.status == RunStatus.SUCCEEDED, run.error
+        counts = db.session.execute(select(SourceLine.article_count, func.count())
+                                    .group_by(SourceLine.article_count)).all()
+        raw = db.session.get(RawInput, raw.id, populate_existing=True)
+    assert counts == [(1, 2_500)] and raw.learned and raw.learned_lines == 2_500
+
+
 def test_learned_lines_are_read_in_batches(app, client, editor):
     """learned_for asks for every key of a page: in batches, not one IN of 20,500."""
     created = _import(client, editor[1], distinct_lines(LINES))
@@ -89,12 +110,13 @@ def test_reimport_after_the_draft_was_deleted_is_a_new_import(client, editor):
 
 
 def _failing_learn(statement: str):
-    """sources.learn that runs ``statement`` first: a real database error mid-cleanup."""
-    learn = sources.learn
+    """sources.learn_next_batch that runs ``statement`` first: a real database error
+    mid-cleanup."""
+    learn = sources.learn_next_batch
 
-    def failing(raw, folded):
+    def failing(raw, page):
         db.session.execute(text(statement))
-        learn(raw, folded)
+        return learn(raw, page)
     return failing
 
 
@@ -102,7 +124,7 @@ def test_error_that_would_recur_fails_the_run_with_a_reason(app, client, editor,
     """Not retried: the run is failed at once, with a reason, and the bytes are kept."""
     page = distinct_lines(5)
     created = _import(client, editor[1], page)
-    monkeypatch.setattr(sources, "learn", _failing_learn("SELECT * FROM no_such_table"))
+    monkeypatch.setattr(sources, "learn_next_batch", _failing_learn("SELECT * FROM no_such_table"))
     with app.app_context():
         run = cleanup.execute(_run_id(created))
         assert db.session.get(RawInput, created.get_json()["id"]).content == page
@@ -122,7 +144,8 @@ def test_transient_error_is_raised_and_the_retry_takes_the_run_back(committed_ap
     client = committed_app.test_client()
     _user, headers = Factory(committed_app, client).login("editor")
     run_id = _run_id(_import(client, headers, distinct_lines(5)))
-    monkeypatch.setattr(sources, "learn", _failing_learn("SELECT pg_terminate_backend(pg_backend_pid())"))
+    monkeypatch.setattr(sources, "learn_next_batch",
+                        _failing_learn("SELECT pg_terminate_backend(pg_backend_pid())"))
     with committed_app.app_context():
         with pytest.raises(DBAPIError) as raised:
             cleanup.execute(run_id, holder="task-1")
@@ -243,3 +266,22 @@ def test_finished_run_is_never_claimed_again(app, client, editor):
                                .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
         assert cleanup_runs.sweep(timedelta(seconds=0)) == []
         assert cleanup.execute(run_id).attempts == 1
+
+
+def test_concurrent_imports_of_one_page_make_one_import(committed_app):
+    """Eight clients send the same page at once: one import (202), the others get it (200)."""
+    client = committed_app.test_client()
+    _user, headers = Factory(committed_app, client).login("editor")
+    page, start = distinct_lines(7), threading.Barrier(8)
+
+    def send(_n: int):
+        own = committed_app.test_client()
+        start.wait()
+        response = own.post("/v1/imports", data=page, content_type="text/plain", headers=headers,
+                            query_string={"source": "wire"})
+        return response.status_code, response.get_json().get("id")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert sorted(status for status, _ in answers) == [200] * 7 + [202], answers
+    assert len({import_id for _, import_id in answers}) == 1

@@ -32,7 +32,8 @@ class Imports(MethodView):
     @blp.arguments(ImportJsonSchema, location="json", required=False)
     @blp.response(202, ImportSchema, description="Accepted; the cleanup runs in the background")
     @blp.alt_response(200, schema=ImportSchema, description="The same bytes were already "
-                      "imported for this source: the existing import")
+                      "imported for this source and that draft still exists: the existing "
+                      "import (once the draft is deleted, the same bytes make a new import)")
     @blp.doc(requestBody={"content": {"text/plain": RAW_BODY, "text/html": RAW_BODY}})
     @takes_body(limit="IMPORT_MAX_BYTES", raw_types=imports.SUPPORTED_TYPES)
     def post(self, query, body):

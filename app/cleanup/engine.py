@@ -80,12 +80,14 @@ def split_lines(text: str) -> list[str]:
 
 
 def clean(text: str, *, language: str | None = None, learned: Learned | None = None,
-          extra_headlines: tuple[str, ...] = (), find_headlines: bool = True) -> CleanupResult:
+          extra_headlines: tuple[str, ...] = (), find_headlines: bool = True,
+          folded: list[str] | None = None) -> CleanupResult:
     """Classify every line of ``text``. HTML extractors already separate the title, so
     their output is cleaned with ``find_headlines=False`` and the title passed in
-    ``extra_headlines``."""
+    ``extra_headlines``. ``folded``: the folded ``split_lines(text)``, if the caller has
+    them already (folding is most of the work for a big page)."""
     lines = split_lines(text)
-    folded = [fold(line) for line in lines]
+    folded = folded if folded is not None else [fold(line) for line in lines]
     decisions = [_first_pass(i, line, f, learned)
                  for i, (line, f) in enumerate(zip(lines, folded, strict=True))]
     if find_headlines:

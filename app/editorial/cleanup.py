@@ -63,10 +63,10 @@ def prepare(content: bytes, content_type: str, language: str | None) -> Prepared
     return Prepared(text, title, language or detect_language(text), is_html)
 
 
-def classify(prepared: Prepared, learned) -> CleanupResult:
+def classify(prepared: Prepared, learned, folded: list[str] | None = None) -> CleanupResult:
     result = clean(prepared.text, language=prepared.language, learned=learned,
                    extra_headlines=(prepared.title,) if prepared.title else (),
-                   find_headlines=not prepared.is_html)
+                   find_headlines=not prepared.is_html, folded=folded)
     if not result.body_paragraphs:
         raise ExtractionError("No article text was left after cleanup (all lines were "
                               "boilerplate or headlines).")
@@ -130,18 +130,45 @@ def _reason(error: Exception) -> str:
 
 
 def _clean(run_id: str, holder: str, began: float) -> None:
-    """Extract and decode outside any transaction (the slow part for HTML), then learn,
-    classify and write the revision in one transaction, if the lease is still ours."""
+    """Classify outside any write transaction (for a big page that is most of the work,
+    and on SQLite a write transaction holds the database's only write lock), then learn
+    in batches and store the result, in short transactions, each only while the lease is
+    ours."""
+    prepared, page, result = _classify(run_id)
+    if not _learn(run_id, holder, page):
+        return
+    with transaction():
+        run = cleanup_runs.held(run_id, holder)
+        if run is not None:
+            _store(run, prepared, result)
+            _end(run, RunStatus.SUCCEEDED, began)
+
+
+def _classify(run_id: str) -> tuple[Prepared, list[tuple[str, str]], CleanupResult]:
+    """What needs no write: decode or extract, fold, read what the source knows, classify."""
     with transaction():
         raw = db.session.get(CleanupRun, run_id).raw_input
         content, content_type, language = raw.content, raw.content_type, raw.language
     prepared = prepare(content, content_type, language)
     folded = [fold(line) for line in split_lines(prepared.text)]
+    page = sources.page_lines(folded)
     with transaction():
-        run = cleanup_runs.held(run_id, holder)
-        if run is not None:
-            _apply(run, prepared, folded)
-            _end(run, RunStatus.SUCCEEDED, began)
+        db.session.refresh(raw, ["learned", "learned_lines"])
+        learned = sources.learned_once_taught(raw, page)
+    return prepared, page, classify(prepared, learned, folded)
+
+
+def _learn(run_id: str, holder: str, page: list[tuple[str, str]]) -> bool:
+    """Teach the source this page, a batch per transaction (160,000 lines in one would hold
+    SQLite's write lock for seconds), resuming where an earlier attempt stopped; False if
+    the lease was lost meanwhile."""
+    while True:
+        with transaction():
+            run = cleanup_runs.held(run_id, holder)
+            if run is None:
+                return False
+            if sources.learn_next_batch(locked(RawInput, run.raw_input_id), page):
+                return True
 
 
 def _fail(run_id: str, holder: str, reason: str, began: float) -> None:
@@ -151,10 +178,9 @@ def _fail(run_id: str, holder: str, reason: str, began: float) -> None:
             _end(run, RunStatus.FAILED, began, reason)
 
 
-def _apply(run: CleanupRun, prepared: Prepared, folded: list[str]) -> None:
-    raw = locked(RawInput, run.raw_input_id)  # two runs of one import learn from it once
-    sources.learn(raw, folded)
-    result = classify(prepared, sources.learned_for(raw.source_id, folded))
+def _store(run: CleanupRun, prepared: Prepared, result: CleanupResult) -> None:
+    """The result as a new revision of the draft, the run's record and headline proposals."""
+    raw = run.raw_input
     article = articles.locked_for_system(run.article_id)
     top = result.headline_candidates[0]["text"] if result.headline_candidates else None
     text = {"body": "\n".join(result.body_paragraphs)}

@@ -36,7 +36,8 @@ def create_import(actor: User, content: bytes, content_type: str, *, source_name
             raw, run = _store(actor, source, content, content_type, digest, source_url, language)
     except IntegrityError:  # the same page imported at the same moment: that import
         db.session.rollback()
-        existing = _current_import(sources.source_for(source_name, source_url).id, digest)
+        with transaction():
+            existing = _current_import(sources.source_for(source_name, source_url).id, digest)
         if existing is None:
             raise
         return existing, False

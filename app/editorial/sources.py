@@ -36,18 +36,28 @@ def source_for(name: str | None, url: str | None) -> Source:
     return source
 
 
-def learn(raw: RawInput, folded_lines: list[str]) -> None:
-    """Count this import's distinct lines for its source, once per raw input."""
+def page_lines(folded_lines: list[str]) -> list[tuple[str, str]]:
+    """A page's distinct lines as (line key, sample), in key order: the order they are
+    learned in (concurrent imports of one source lock its line rows in the same order)."""
+    return sorted({line_key(f): f[:500] for f in folded_lines}.items())
+
+
+def learn_next_batch(raw: RawInput, page: list[tuple[str, str]]) -> bool:
+    """Count the next BATCH of ``page``'s lines (``raw`` row-locked by the caller); True
+    once all are, when the import has taught its source (exactly once: the count and the
+    progress commit together)."""
     if raw.learned:
-        return
-    samples = {line_key(f): f for f in folded_lines}
-    now = utcnow()
-    # Sorted: concurrent imports of one source lock its line rows in the same order.
-    for keys in batches(sorted(samples), BATCH):
-        _count_lines(raw.source_id, {key: samples[key][:500] for key in keys}, now)
+        return True
+    lines = page[raw.learned_lines:raw.learned_lines + BATCH]
+    if lines:
+        _count_lines(raw.source_id, dict(lines), utcnow())
+        raw.learned_lines += len(lines)
+    if raw.learned_lines < len(page):
+        return False
     source = db.session.get(Source, raw.source_id, with_for_update=True)
     source.article_count += 1
     raw.learned = True
+    return True
 
 
 def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
@@ -63,11 +73,26 @@ def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
     db.session.connection().execute(statement, rows)
 
 
-def learned_for(source_id: str, folded_lines: list[str]) -> Learned:
+def learned_for(source_id: str, lines: list[str], *, folded: bool = True) -> Learned:
+    """How often the source's articles had each of ``lines`` (folded lines, or their keys
+    with ``folded=False``)."""
     source = db.session.get(Source, source_id)
     counts = {}
-    for keys in batches(sorted({line_key(f) for f in folded_lines}), BATCH):
+    for keys in batches(sorted({line_key(f) for f in lines} if folded else set(lines)), BATCH):
         counts.update(db.session.execute(
             select(SourceLine.line_key, SourceLine.article_count).where(
                 SourceLine.source_id == source_id, SourceLine.line_key.in_(keys))).all())
     return Learned(articles=source.article_count, counts=counts, min_articles=LEARN_MIN_ARTICLES)
+
+
+def learned_once_taught(raw: RawInput, page: list[tuple[str, str]]) -> Learned:
+    """What the source will know once ``raw`` has taught it: the counts as they are, plus
+    this page's lines not counted yet. The same as learning and then reading in one
+    transaction, without holding a write transaction while a big page is classified."""
+    keys = [key for key, _sample in page]
+    learned = learned_for(raw.source_id, keys, folded=False)
+    if raw.learned:
+        return learned
+    counted = set(keys[:raw.learned_lines])  # by an attempt that stopped half-way
+    counts = {key: learned.counts.get(key, 0) + (key not in counted) for key in keys}
+    return Learned(articles=learned.articles + 1, counts=counts, min_articles=learned.min_articles)

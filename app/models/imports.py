@@ -49,7 +49,8 @@ class RawInput(IdMixin, Base):
 
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id"), index=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Up to IMPORT_MAX_BYTES: loaded only when read (the cleanup), not with every row.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     # The sha256 while this import is the one that importing the same bytes again answers
@@ -59,6 +60,9 @@ class RawInput(IdMixin, Base):
     source_url: Mapped[str | None] = mapped_column(String(2048))
     language: Mapped[str | None] = mapped_column(String(35))
     learned: Mapped[bool] = mapped_column(default=False)  # counted in SourceLine once
+    # How many of its distinct lines (in line-key order) are counted so far: a big page is
+    # learned in batches, each in its own transaction, resumed where an attempt stopped.
+    learned_lines: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

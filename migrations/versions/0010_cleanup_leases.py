@@ -1,4 +1,5 @@
-"""cleanup leases: a worker holds the run it cleans; re-importing a deleted draft's page
+"""cleanup leases: a worker holds the run it cleans; learning in batches; re-importing a
+deleted draft's page
 
 Revision ID: 0010
 Revises: 0009
@@ -31,6 +32,9 @@ def upgrade() -> None:
     # Only the import whose draft still exists answers a re-import of the same bytes.
     with op.batch_alter_table('raw_inputs') as batch_op:
         batch_op.add_column(sa.Column('dedup_sha256', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('learned_lines', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('raw_inputs') as batch_op:
+        batch_op.alter_column('learned_lines', server_default=None)
     op.execute("UPDATE raw_inputs SET dedup_sha256 = sha256 WHERE article_id IN "
                "(SELECT id FROM articles WHERE deleted_at IS NULL)")
     with op.batch_alter_table('raw_inputs') as batch_op:
@@ -45,6 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('raw_inputs') as batch_op:
         batch_op.drop_constraint('uq_raw_inputs_source_id', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_raw_inputs_source_id'), ['source_id', 'sha256'])
+        batch_op.drop_column('learned_lines')
         batch_op.drop_column('dedup_sha256')
     with op.batch_alter_table('cleanup_runs') as batch_op:
         batch_op.drop_index(batch_op.f('ix_cleanup_runs_status'))
