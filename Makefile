@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Data for the benchmarks (SaudiNewsNet, Zyte): `make bench DATA=/path/to/data`.
+DATA ?= ../shared/data
 # Every API and worker process writes its metrics here; /metrics adds them up.
 METRICS_DIR := instance/prometheus
 
@@ -40,6 +42,10 @@ openapi: $(STAMP)
 
 openapi-check: $(STAMP)
 	$(BIN)/python -m app.openapi_file check
+
+# Quick versions of every benchmark in bench/ and one table (docs/benchmarks.md has the full runs).
+bench: $(STAMP)
+	$(BIN)/python bench/quick.py --data $(DATA)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

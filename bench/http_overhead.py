@@ -10,7 +10,11 @@ of our endpoints is compared with a bare Flask endpoint that returns the same by
 article, the page of 25 in its summary or full view, captured from our server before the
 rounds), or, for POST, reads and parses the same body and answers the article. Reported:
 per case the median over rounds of the throughput and of the p50/p99 latency, and the
-ratio to its bare anchor measured in the same run.
+ratio to its bare anchor measured in the same run. Also the server's CPU per request
+(its gunicorn processes and, on PostgreSQL, the backends of its database, from /proc)
+and that ratio: on a machine other jobs keep busy, throughput also measures how long
+each process waits for a core (a request that makes two database round trips waits
+three times), CPU per request does not.
 
 The server is configured for the load: the editorial rate limit is raised (the default,
 1,200 a minute per token, answers 429 after the first seconds) and everything else is as
@@ -31,9 +35,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+from sqlalchemy import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OURS, BARE = 8601, 8602
+TICK = os.sysconf("SC_CLK_TCK")
 SEARCH = quote("المملكة")  # in about a third of the articles
 
 
@@ -98,6 +105,39 @@ def load(port: int, method: str, paths: list[str], headers: dict, body: bytes | 
             "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000}
 
 
+def _processes() -> dict[int, tuple[int, float, str]]:
+    """pid: (parent pid, CPU seconds, command line) of every process we may read."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, command)
+    return table
+
+
+def server_cpu(root: int, database: str | None) -> float:
+    """CPU seconds so far of the process tree under ``root`` and of the PostgreSQL
+    backends connected to ``database``."""
+    table = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _cpu, _command) in table.items():
+        children.setdefault(parent, []).append(pid)
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += table[pid][1] if pid in table else 0.0
+        stack.extend(children.get(pid, []))
+    if database:
+        total += sum(cpu for _parent, cpu, command in table.values()
+                     if command.startswith("postgres:") and f" {database} " in command)
+    return total
+
+
 def prepare(token: str, articles: list[dict]) -> list[str]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     ids = []
@@ -115,16 +155,25 @@ PAGE = "/v1/articles?limit=25&sort=created_at"
 
 
 def capture_documents(workdir: Path, token: str, ids: list[str]) -> dict[str, Path]:
-    """What our server answers, for the bare app to serve the same bytes."""
+    """What our server answers, for the bare app to serve the same bytes. An older version
+    without the summary view (422) has no summary document: its cases are left out."""
     auth = {"Authorization": f"Bearer {token}"}
     paths = {"doc": f"/v1/articles/{ids[0]}", "summary": f"{PAGE}&view=summary", "full": PAGE}
     documents = {}
     for name, path in paths.items():
         status, payload, _ = call(OURS, "GET", path, auth)
+        if name == "summary" and status == 422:
+            continue
         assert status == 200, payload
         documents[name] = workdir / f"{name}.json"
         documents[name].write_bytes(payload)
     return documents
+
+
+def answers_304(token: str, article_id: str) -> bool:
+    """Whether the server knows conditional GET (older versions answer 200)."""
+    headers = {"Authorization": f"Bearer {token}", "If-None-Match": '"v1"'}
+    return call(OURS, "GET", f"/v1/articles/{article_id}", headers)[0] == 304
 
 
 def server_env(workdir: Path, database_url: str | None) -> dict:
@@ -163,11 +212,15 @@ def main() -> None:
         ids = prepare(token, load_articles(args.data))
         documents = capture_documents(workdir, token, ids)
         bare_env = {**env, "BENCH_BARE_DOCUMENT": str(documents["doc"]),
-                    "BENCH_BARE_EXTRA": f"summary={documents['summary']},full={documents['full']}",
+                    "BENCH_BARE_EXTRA": ",".join(f"{name}={documents[name]}"
+                                                 for name in ("summary", "full") if name in documents),
                     "PYTHONPATH": str(ROOT / "bench")}
         bare = start(gunicorn("bare_app:app", BARE, args.workers), bare_env, BARE)
+        database = make_url(args.database_url).database if args.database_url else None
+        servers = {OURS: (ours.pid, database), BARE: (bare.pid, None)}
         try:
-            rows = summarise(run_rounds(args, token, ids))
+            plan = cases(token, ids, "summary" in documents, answers_304(token, ids[0]))
+            rows = summarise(run_rounds(args, plan, servers))
         finally:
             bare.terminate()
     finally:
@@ -178,61 +231,73 @@ def main() -> None:
         args.json.write_text(json.dumps(rows, indent=1))
 
 
-def cases(token: str, ids: list[str]) -> dict[str, tuple]:
-    """name: (port, method, paths, headers, body, the bare anchor's name)."""
+def cases(token: str, ids: list[str], summary: bool, conditional: bool) -> dict[str, tuple]:
+    """name: (port, method, paths, headers, body, the bare anchor's name). Against an older
+    version without the summary view or conditional GET, the cases that need them are left
+    out and search is compared in its full view."""
     auth = {"Authorization": f"Bearer {token}"}
-    write = {**auth, "Content-Type": "application/json"}
     new_article = json.dumps({"language": "ar", "headline": "عنوان", "body": "نص " * 200}).encode()
-    current = {**auth, "If-None-Match": '"v1"'}  # the prepared articles are at version 1
     one = [f"/v1/articles/{i}" for i in ids]
-    return {
-        "bare GET (article JSON)": (BARE, "GET", ["/doc"], {}, None, None),
-        "GET /v1/articles/{id}": (OURS, "GET", one, auth, None, "bare GET (article JSON)"),
-        "GET /v1/articles/{id} If-None-Match (304)": (OURS, "GET", one, current, None,
-                                                      "bare GET (article JSON)"),
-        "bare GET (page of 25, summary JSON)": (BARE, "GET", ["/summary"], {}, None, None),
+    article, listed = "bare GET (article JSON)", "bare GET (page of 25, summary JSON)"
+    full, posted = "bare GET (page of 25, full JSON)", "bare POST (parse the body, answer the article)"
+    search = f"/v1/articles?q={SEARCH}" + ("&view=summary" if summary else "")
+    plan = {
+        article: (BARE, "GET", ["/doc"], {}, None, None),
+        "GET /v1/articles/{id}": (OURS, "GET", one, auth, None, article),
+        # the prepared articles are at version 1, so "v1" is current
+        "GET /v1/articles/{id} If-None-Match (304)": (OURS, "GET", one,
+                                                      {**auth, "If-None-Match": '"v1"'}, None, article),
+        listed: (BARE, "GET", ["/summary"], {}, None, None),
         "GET /v1/articles?limit=25&view=summary": (OURS, "GET", [f"{PAGE}&view=summary"], auth,
-                                                   None, "bare GET (page of 25, summary JSON)"),
-        "bare GET (page of 25, full JSON)": (BARE, "GET", ["/full"], {}, None, None),
-        "GET /v1/articles?limit=25 (full)": (OURS, "GET", [PAGE], auth, None,
-                                             "bare GET (page of 25, full JSON)"),
-        "GET /v1/articles?q=...&view=summary": (OURS, "GET", [f"/v1/articles?q={SEARCH}&view=summary"],
-                                                auth, None, "bare GET (page of 25, summary JSON)"),
-        "bare POST (parse the body, answer the article)": (BARE, "POST", ["/doc"],
-                                                           {"Content-Type": "application/json"},
-                                                           new_article, None),
-        "POST /v1/articles": (OURS, "POST", ["/v1/articles"], write, new_article,
-                              "bare POST (parse the body, answer the article)"),
+                                                   None, listed),
+        full: (BARE, "GET", ["/full"], {}, None, None),
+        "GET /v1/articles?limit=25 (full)": (OURS, "GET", [PAGE], auth, None, full),
+        "GET /v1/articles?q=..." + ("&view=summary" if summary else ""): (
+            OURS, "GET", [search], auth, None, listed if summary else full),
+        posted: (BARE, "POST", ["/doc"], {"Content-Type": "application/json"}, new_article, None),
+        "POST /v1/articles": (OURS, "POST", ["/v1/articles"],
+                              {**auth, "Content-Type": "application/json"}, new_article, posted),
     }
+    dropped = ({"summary"} if not summary else set()) | ({"304"} if not conditional else set())
+    return {name: case for name, case in plan.items()
+            if not any(word in name for word in dropped)}
 
 
-def run_rounds(args, token: str, ids: list[str]) -> dict[str, tuple[str | None, list[dict]]]:
-    plan = cases(token, ids)
+def run_rounds(args, plan: dict[str, tuple],
+               servers: dict[int, tuple[int, str | None]]) -> dict[str, tuple[str | None, list[dict]]]:
     results: dict[str, list[dict]] = {name: [] for name in plan}
+    for port, method, paths, headers, body, _anchor in plan.values():  # warm every worker up
+        load(port, method, paths, headers, body, 10 * args.concurrency, args.concurrency)
     for _ in range(args.rounds):
         for name, (port, method, paths, headers, body, _anchor) in plan.items():
-            results[name].append(load(port, method, paths, headers, body, args.requests,
-                                      args.concurrency))
+            before = server_cpu(*servers[port])
+            result = load(port, method, paths, headers, body, args.requests, args.concurrency)
+            result["cpu_ms"] = (server_cpu(*servers[port]) - before) * 1000 / args.requests
+            results[name].append(result)
     return {name: (plan[name][5], results[name]) for name in plan}
 
 
 def summarise(results: dict[str, tuple[str | None, list[dict]]]) -> list[dict]:
-    medians = {name: {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p99")}
+    keys = ("rps", "p50", "p99", "cpu_ms")
+    medians = {name: {key: statistics.median(r[key] for r in runs) for key in keys}
                for name, (_anchor, runs) in results.items()}
     return [{"case": name, **medians[name], "anchor": anchor,
-             "vs_bare": medians[name]["rps"] / medians[anchor]["rps"] if anchor else 1.0}
+             "vs_bare": medians[name]["rps"] / medians[anchor]["rps"] if anchor else 1.0,
+             "cpu_vs_bare": medians[anchor]["cpu_ms"] / medians[name]["cpu_ms"] if anchor else 1.0}
             for name, (anchor, _runs) in results.items()]
 
 
 def report(rows: list[dict], args, sizes: dict[str, int]) -> None:
     print(f"gunicorn sync, {args.workers} workers each; {args.concurrency} client threads; "
           f"{args.requests} requests x {args.rounds} rounds, medians; article JSON {sizes['doc']:,} B, "
-          f"page of 25: summary {sizes['summary']:,} B, full {sizes['full']:,} B")
-    print("| endpoint | req/s (median) | p50 ms | p99 ms | vs its bare anchor (same run) |")
-    print("|---|---:|---:|---:|---:|")
+          f"page of 25: summary {sizes.get('summary', 0):,} B, full {sizes['full']:,} B")
+    print("| endpoint | req/s (median) | p50 ms | p99 ms | req/s vs its bare anchor | server CPU "
+          "ms/request | CPU: bare / this |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        ratio = f"{row['vs_bare']:.2f}" if row["anchor"] else "1.00 (anchor)"
-        print(f"| {row['case']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | {ratio} |")
+        anchor = "" if row["anchor"] else " (anchor)"
+        print(f"| {row['case']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} "
+              f"| {row['vs_bare']:.2f}{anchor} | {row['cpu_ms']:.2f} | {row['cpu_vs_bare']:.2f} |")
 
 
 if __name__ == "__main__":

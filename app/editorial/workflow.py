@@ -61,6 +61,8 @@ MACHINE: dict[str, Transition] = {t.action: t for t in (
 )}
 
 ACTIONS = tuple(MACHINE)
+# The actions a state lets anyone take (in ACTIONS order): the others need no check.
+ACTIONS_FROM = {state: tuple(a for a in ACTIONS if state in MACHINE[a].sources) for state in S}
 
 # Where a change of the content (text, language, tags) leaves the working copy.
 STATE_AFTER_EDIT = {
