@@ -23,9 +23,12 @@ DASH = r"\s*[-–—ـ]+\s*"
 # Wire services and the newsrooms' own credits seen in the copy ("متابعات": compiled reports).
 AGENCIES = frozenset(fold(name) for name in (
     "واس", "رويترز", "ا ف ب", "أ ف ب", "د ب أ", "أ ش أ", "قنا", "وام", "كونا", "بنا", "الأناضول",
-    "سبق", "عين اليوم", "الرياضية", "الرياضي", "الوئام", "متابعات", "وكالات",
+    "سبق", "عين اليوم", "الرياضية", "الرياضي", "الوئام", "متابعات", "متابعة", "وكالات",
     "ap", "afp", "reuters", "spa", "dpa", "upi", "associated press", "bloomberg", "xinhua",
 ))
+# Credits that are also ordinary words: only a whole part ("عين اليوم – متابعات"), never the
+# word after a dash in running text ("أكد الوزير – متابعة لما سبق").
+COMMON_WORDS = frozenset(fold(word) for word in ("الرياضية", "الرياضي", "متابعات", "متابعة", "وكالات"))
 # Places that open datelines in the corpus and in wire copy (folded); a name outside this
 # list is never taken for a city, so "<name> ـ <city>" without one stays in the body.
 PLACES = frozenset(fold(name) for name in (
@@ -42,10 +45,11 @@ PLACES = frozenset(fold(name) for name in (
 PARTICLES = frozenset(fold(word) for word in ("بن", "ابن", "بنت", "أبو", "ابو", "عبد", "آل", "أم"))
 ARABIC_WORD = r"[\u0600-\u06ff]+"
 NAME = rf"{ARABIC_WORD}(?:\s+{ARABIC_WORD}){{0,3}}"  # one to four Arabic words
-AGENCY_GROUP = r"AP|AFP|Reuters|Bloomberg|Xinhua|dpa|UPI|رويترز|أ ف ب|ا ف ب|واس|د ب أ|أ ش أ|قنا|وام|كونا|الأناضول"
+AGENCY_GROUP = ("AP|AFP|Reuters|Bloomberg|Xinhua|dpa|UPI"
+                "|رويترز|أ ف ب|ا ف ب|واس|د ب أ|أ ش أ|قنا|وام|كونا|الأناضول")
 
 WIRE = re.compile(
-    rf"^(?:(?P<place>[^\W\d_][^()\n.!?؟]{{1,60}}?)\s*)?\((?P<agency>{AGENCY_GROUP})\){DASH}(?P<rest>\S.*)$",
+    rf"^(?:(?P<place>[^\W\d_][^()\n!?؟]{{1,60}}?)\s*)?\((?P<agency>{AGENCY_GROUP})\){DASH}(?P<rest>\S.*)$",
     re.IGNORECASE)
 COLON = re.compile(rf"^(?P<parts>{NAME}(?:{DASH}{NAME}){{1,2}})\s*:\s*(?P<rest>\S.*)$")
 DASHED = re.compile(rf"^(?P<first>{NAME}){DASH}(?P<rest>{ARABIC_WORD}.*)$")
@@ -108,15 +112,21 @@ def _wrote(line: str) -> Lead | None:
 
 
 def _assign(parts: list[str], rule: str, prefix: str, rest: str) -> Lead | None:
-    """Places become the dateline, agencies the credit, the one other part the byline."""
-    places = [p for p in parts if _is_place(p)]
-    agencies = [p for p in parts if _is_agency(p)]
-    others = [p for p in parts if p not in places and p not in agencies]
-    if not (places or agencies) or len(others) > 1:
+    """Known places are the dateline, an agency the credit; of the other parts, one before
+    the agency is the byline and one after it the place ("عوض الفهمي- سبق- أضم")."""
+    agency = next((i for i, part in enumerate(parts) if _is_agency(part)), None)
+    places = [part for part in parts if _is_place(part)]
+    if agency is None and not places:
         return None
-    return Lead(prefix, rest, byline=others[0] if others else None,
-                dateline=places[0] if places else None,
-                credit=agencies[0] if agencies else None, rule=rule)
+    others = [(i, part) for i, part in enumerate(parts)
+              if not _is_place(part) and not _is_agency(part)]
+    before = [part for i, part in others if agency is None or i < agency]
+    after = [part for i, part in others if agency is not None and i > agency]
+    if len(before) > 1 or len(after) > 1 or (after and places):
+        return None
+    return Lead(prefix, rest, byline=before[0] if before else None,
+                dateline=places[0] if places else (after[0] if after else None),
+                credit=parts[agency] if agency is not None else None, rule=rule)
 
 
 def _whole(line: str) -> Lead | None:
@@ -127,19 +137,11 @@ def _whole(line: str) -> Lead | None:
 
 
 def _colon(line: str) -> Lead | None:
-    """"عوض الفهمي- سبق- أضم: <sentence>": parts after an agency are the place."""
+    """"عوض الفهمي- سبق- أضم: <sentence>", "واس- جدة: <sentence>"."""
     match = COLON.match(line)
     if match is None:
         return None
-    parts = _parts(match["parts"])
-    agency = next((i for i, p in enumerate(parts) if _is_agency(p)), None)
-    if agency is None:
-        return _assign(parts, "lead:colon", _prefix(line, match["rest"]), match["rest"])
-    before, after = parts[:agency], parts[agency + 1:]
-    if len(before) > 1 or len(after) > 1:
-        return None
-    return Lead(_prefix(line, match["rest"]), match["rest"], byline=before[0] if before else None,
-                dateline=after[0] if after else None, credit=parts[agency], rule="lead:colon")
+    return _assign(_parts(match["parts"]), "lead:colon", _prefix(line, match["rest"]), match["rest"])
 
 
 def _dashed(line: str) -> Lead | None:
@@ -151,10 +153,13 @@ def _dashed(line: str) -> Lead | None:
     if _is_place(first):
         named = 3 if any(fold(w) in PARTICLES for w in words[:2]) and len(words) > 3 else 2
         return _dashed_lead(line, match.start("rest"), named, byline=None, dateline=first)
+    who = {"credit": first} if _is_agency(first) else {"byline": first}
     for size in (2, 1):  # "مكة المكرمة" before "مكة"
-        if _is_place(" ".join(words[:size])):
-            return _dashed_lead(line, match.start("rest"), size, byline=first,
-                                dateline=" ".join(words[:size]))
+        head = " ".join(words[:size])
+        if _is_place(head):
+            return _dashed_lead(line, match.start("rest"), size, **who, dateline=head)
+        if _is_agency(head) and fold(head) not in COMMON_WORDS and "byline" in who:
+            return _dashed_lead(line, match.start("rest"), size, **who, credit=head)
     return None
 
 
@@ -162,6 +167,6 @@ def _dashed_lead(line: str, after_dash: int, words: int, **fields) -> Lead:
     """Cut ``line`` ``words`` words after the dash; a missing byline is those words."""
     taken = re.match(rf"(?:\S+\s*){{{words}}}", line[after_dash:])
     cut = after_dash + (taken.end() if taken else len(line) - after_dash)
-    if fields["byline"] is None:
-        fields["byline"] = line[after_dash:cut].strip()
+    if "byline" in fields and fields["byline"] is None:
+        fields["byline"] = line[after_dash:cut].strip().rstrip(":،,")
     return Lead(line[:cut].strip(), line[cut:].strip(), rule="lead:dashed", **fields)
