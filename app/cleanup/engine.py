@@ -22,6 +22,9 @@ INNER_SENTENCE_END = re.compile(r"(?<!\.)[.!?؟](?!\.)\s+\S")  # ".." is a pause
 # Keyword rules judge short lines only: a long line that mentions "SMS" or "newsletter"
 # is a sentence about them, and deleting real copy is the worst failure.
 RULE_MAX_WORDS = 25
+# A repeated short body line is a list item or a table cell ("Pre-Workout Meal" on each day of
+# a meal plan), not an echo of the page: only lines this long are dropped as duplicates.
+DUPLICATE_MIN_WORDS = 8
 # A byline or dateline is in the copy's first lines (a byline line, a dateline line, the lead).
 LEAD_LINES = 3
 # A recurring line with a sentence's shape is copy, not boilerplate ("وقد أعد مرسوم ملكي بذلك.").
@@ -174,6 +177,8 @@ def _mark_duplicates(decisions: list[Decision], folded: list[str],
         original = seen.get(key)
         if original is None:
             seen[key] = d.kind
+            continue
+        if original == "body" and len(WORD.findall(d.line)) < DUPLICATE_MIN_WORDS:
             continue
         what = "headline candidate" if original == "headline" else "body paragraph"
         d.kind, d.rule, d.reason = "duplicate", f"duplicate:{original}", f"duplicate of {what}"
