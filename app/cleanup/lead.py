@@ -55,6 +55,10 @@ COLON = re.compile(rf"^(?P<parts>{NAME}(?:{DASH}{NAME}){{1,2}})\s*:\s*(?P<rest>\
 DASHED = re.compile(rf"^(?P<first>{NAME}){DASH}(?P<rest>{ARABIC_WORD}.*)$")
 WHOLE = re.compile(rf"^{NAME}(?:\s*[،,]\s*{NAME})?(?:{DASH}{NAME}){{1,2}}$")
 WROTE = re.compile(r"^(?P<verb>كتب|كتبت|بقلم|تقرير)\s*[:：]\s*(?P<name>\S[^.!?؟:]{1,60})$")
+# Every lead has a dash, a colon or an agency in brackets near the start of the line: most
+# first lines have none, and this one search spares them the five patterns.
+LEAD_MARK = re.compile(r"[-–—ـ:：(]")
+LEAD_MARK_WITHIN = 120
 REST_MIN_WORDS = 3  # the sentence left in the body after a prefix
 
 
@@ -74,6 +78,8 @@ class Lead:
 
 def split_lead(line: str) -> Lead | None:
     """The byline/dateline prefix of ``line`` and the rest, or None if it has none."""
+    if not LEAD_MARK.search(line, 0, LEAD_MARK_WITHIN):
+        return None
     for finder in (_wire, _wrote, _whole, _colon, _dashed):
         lead = finder(line)
         if lead is not None and (not lead.rest or len(lead.rest.split()) >= REST_MIN_WORDS):
