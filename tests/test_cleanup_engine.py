@@ -88,7 +88,7 @@ def test_long_lines_that_mention_keywords_are_copy():
 
 
 def test_learned_recurring_lines_are_removed_after_a_few_articles():
-    footer = "عين اليوم – متابعات"
+    footer = "حمّل تطبيق عين اليوم على جوالك"  # not a byline: the lead rules leave it alone
     learned = Learned(articles=3, counts={line_key(fold(footer)): 3}, min_articles=3)
     result = clean(f"{footer}\n{BODY}", learned=learned)
     assert result.body_paragraphs == [BODY]
@@ -173,3 +173,12 @@ def test_language_detection():
 def test_extremely_long_line_is_handled():
     line = "كلمة " * 50_000
     assert clean(line.strip() + ".").body_paragraphs
+
+
+def test_short_repeated_lines_are_list_items_and_stay():
+    meal = "Pre-Workout Meal"
+    echo = "The council voted on Tuesday to close the old bridge for repairs."
+    result = clean(f"{echo}\n{meal}\nOatmeal with berries.\n{meal}\nEggs and toast.\n{echo}",
+                   find_headlines=False)
+    assert result.body_paragraphs == [echo, meal, "Oatmeal with berries.", meal, "Eggs and toast."]
+    assert [r["rule"] for r in result.removed] == ["duplicate:body"]

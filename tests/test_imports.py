@@ -203,3 +203,22 @@ def test_long_headers_and_names_are_refused_or_normalised(client, editor):
     response = client.post("/v1/imports", headers=editor[1],
                            json={"content": "text", "source": {"url": long_host}})
     assert response.status_code == 422
+
+
+def test_a_lead_fills_byline_and_dateline_and_restore_puts_it_back(app, client, editor):
+    headers = editor[1]
+    lead = "خالد سجاف ـ الدمام أعرب عدد من زوار الشرقية عن سعادتهم بالفعاليات المنوعة."
+    done = _run(app, client, headers, _import(client, headers, f"{lead}\n{BODY}".encode(),
+                                              source="alyaum", language="ar"))
+    article_url = f"/v1/articles/{done['article_id']}"
+    article = client.get(article_url, headers=headers)
+    assert (article.get_json()["byline"], article.get_json()["dateline"]) == ("خالد سجاف", "الدمام")
+    assert article.get_json()["body"].split("\n")[0] == lead.removeprefix("خالد سجاف ـ الدمام ")
+    moved = next(r for r in done["runs"][-1]["result"]["removed"] if r["kind"] == "lead")
+    restored = client.post(f"{article_url}/cleanup/restore", json={"index": moved["index"]},
+                           headers={**headers, "If-Match": article.headers["ETag"]})
+    assert restored.status_code == 200
+    assert restored.get_json()["body"].split("\n") == [lead, BODY]
+    again = client.post(f"{article_url}/cleanup/restore", json={"index": moved["index"]},
+                        headers={**headers, "If-Match": restored.headers["ETag"]})
+    assert again.status_code == 409

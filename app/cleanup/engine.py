@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from app.cleanup import rules
+from app.cleanup.lead import Lead, split_lead
 from app.text import fold, nfc, without_forbidden
 
 TERMINAL = re.compile(r"[.!?؟…:؛;،,»\"”)\]]\s*$")
@@ -21,6 +22,11 @@ INNER_SENTENCE_END = re.compile(r"(?<!\.)[.!?؟](?!\.)\s+\S")  # ".." is a pause
 # Keyword rules judge short lines only: a long line that mentions "SMS" or "newsletter"
 # is a sentence about them, and deleting real copy is the worst failure.
 RULE_MAX_WORDS = 25
+# A repeated short body line is a list item or a table cell ("Pre-Workout Meal" on each day of
+# a meal plan), not an echo of the page: only lines this long are dropped as duplicates.
+DUPLICATE_MIN_WORDS = 8
+# A byline or dateline is in the copy's first lines (a byline line, a dateline line, the lead).
+LEAD_LINES = 3
 # A recurring line with a sentence's shape is copy, not boilerplate ("وقد أعد مرسوم ملكي بذلك.").
 CONTENT_MIN_WORDS = 5
 
@@ -32,6 +38,8 @@ class Decision:
     kind: str  # body | headline | byline | dateline | credit | boilerplate | duplicate
     rule: str
     reason: str
+    moved: dict[str, str] | None = None  # byline/dateline/credit taken out of the line
+    original: str | None = None  # the whole line, when only a prefix moved
 
 
 @dataclass
@@ -90,6 +98,7 @@ def clean(text: str, *, language: str | None = None, learned: Learned | None = N
     folded = folded if folded is not None else [fold(line) for line in lines]
     decisions = [_first_pass(i, line, f, learned)
                  for i, (line, f) in enumerate(zip(lines, folded, strict=True))]
+    _split_leads(decisions, folded)
     if find_headlines:
         _mark_headlines(decisions, folded)
     _mark_duplicates(decisions, folded, extra_headlines)
@@ -106,6 +115,29 @@ def _first_pass(index: int, line: str, folded: str, learned: Learned | None) -> 
         return Decision(index, line, "boilerplate", "learned:recurring",
                         f"site boilerplate: recurs in {count} of this source's articles")
     return Decision(index, line, "body", "default:body", "article text")
+
+
+def _split_leads(decisions: list[Decision], folded: list[str]) -> None:
+    """Move the byline and dateline that head the copy into metadata. A whole line of them
+    leaves the body; of "<name> ـ <city> <first sentence>" only the prefix does."""
+    for d in decisions[:LEAD_LINES]:
+        if d.kind != "body":
+            continue
+        lead = split_lead(d.line)
+        if lead is None:
+            return
+        d.moved, d.rule, d.reason = lead.fields(), lead.rule, _moved_reason(lead)
+        if lead.rest:
+            d.original, d.line = d.line, lead.rest
+            folded[d.index] = fold(lead.rest)
+            return
+        d.kind = next(iter(d.moved), "byline")
+
+
+def _moved_reason(lead: Lead) -> str:
+    moved = ", ".join(f"{field} '{text}'" for field, text in lead.fields().items())
+    kept = "; the rest of the line stays in the body" if lead.rest else ""
+    return f"metadata: '{lead.prefix}' moved to {moved}{kept}"
 
 
 def _clearly_content(line: str) -> bool:
@@ -148,8 +180,22 @@ def _mark_duplicates(decisions: list[Decision], folded: list[str],
         if original is None:
             seen[key] = d.kind
             continue
+        if original == "body" and len(WORD.findall(d.line)) < DUPLICATE_MIN_WORDS:
+            continue
         what = "headline candidate" if original == "headline" else "body paragraph"
         d.kind, d.rule, d.reason = "duplicate", f"duplicate:{original}", f"duplicate of {what}"
+
+
+def _removal(d: Decision) -> dict:
+    """A removed line, or a line that lost its byline/dateline prefix (kind "lead": ``line``
+    is the whole original, ``kept`` what stayed in the body, ``moved`` where the rest went)."""
+    item = {"index": d.index, "line": d.original or d.line, "reason": d.reason, "rule": d.rule,
+            "kind": "lead" if d.original else d.kind}
+    if d.moved:
+        item["moved"] = d.moved
+    if d.original:
+        item["kept"] = d.line
+    return item
 
 
 def _result(language, decisions: list[Decision], folded: list[str],
@@ -166,10 +212,11 @@ def _result(language, decisions: list[Decision], folded: list[str],
             known.add(fold(text))
     metadata = {}
     for d in decisions:
+        metadata.update({k: v for k, v in (d.moved or {}).items() if k not in metadata})
+    for d in decisions:
         if d.kind in ("byline", "dateline", "credit"):
             metadata.setdefault(d.kind, d.line)
-    removed = [{"index": d.index, "line": d.line, "reason": d.reason, "rule": d.rule, "kind": d.kind}
-               for d in decisions if d.kind not in ("body", "headline")]
+    removed = [_removal(d) for d in decisions if d.kind not in ("body", "headline") or d.original]
     return CleanupResult(
         language=language, body_paragraphs=[d.line for d in decisions if d.kind == "body"],
         headline_candidates=headline_list, metadata=metadata, removed=removed,

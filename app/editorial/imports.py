@@ -134,11 +134,21 @@ def restore_line(actor: User, article_id: str, expected_version: int | None, ind
         body = article.latest_revision.body.split("\n") if article.latest_revision.body else []
         if line in body:
             raise Conflict("That line is already in the body.")
-        body.insert(_position(run.result, index, body), line)
+        _put_back(body, removed[index], _position(run.result, index, body))
         articles.add_system_revision(article, actor.id, {"body": "\n".join(body)},
                                      RevisionOrigin.RESTORE,
                                      details={"run_id": run.id, "index": index, "line": line,
                                               "reason": removed[index]["reason"]})
+
+
+def _put_back(body: list[str], item: dict, position: int) -> None:
+    """A line that only lost its byline/dateline prefix (``kept`` is what stayed) is made
+    whole again where it stands; a removed line is inserted."""
+    kept = item.get("kept")
+    if kept in body:
+        body[body.index(kept)] = item["line"]
+    else:
+        body.insert(position, item["line"])
 
 
 def _latest_succeeded_run(article_id: str) -> CleanupRun:
