@@ -155,7 +155,10 @@ def publishing_load(runner: Runner, services: dict) -> Outcome:
     if status != 0:
         return runner.failure("publishing_load", status)
     columns = ("deliveries/s (1 worker)", "publish->2xx median ms", "p95 ms")
-    return Outcome(summarise(markdown_table(out, "outlets"), "publishing_load (outlets)", columns, None))
+    rows = summarise(markdown_table(out, "outlets"), "publishing_load (outlets)", columns, None)
+    for row in rows:  # two columns are named "p95 ms" (burst, one at a time): a row keeps the later
+        row.result = row.result.replace("p95 ms", "p95 ms (one at a time)")
+    return Outcome(rows)
 
 
 def cleanup_eval(runner: Runner, _services: dict) -> Outcome:
