@@ -1,12 +1,14 @@
 """Load on the public headline endpoints, against a bare Flask endpoint under the same gunicorn.
 
     .venv/bin/python bench/experiment_load.py [--database-url postgresql+psycopg://...]
-        [--redis-url redis://127.0.0.1:6379/13] [--rounds 3] [--duration 10]
-        [--connections 32] [--workers 2]
+        [--rounds 3] [--duration 10] [--connections 32] [--workers 2]
 
-Needs wrk (Debian package ``wrk``), PostgreSQL and Redis. It creates a scratch database,
-20 live articles whose two headlines are under test and a site key, then runs side by
-side, alternating in each round so machine noise hits both alike:
+Needs wrk (Debian package ``wrk``), PostgreSQL and the ``redis-server`` binary. It creates
+a scratch database and starts its own Redis for the events, configured as production's
+(docker-compose.yml: ``--appendonly yes --appendfsync always``, so an accepted batch is on
+disk before the 2xx; its files in a temporary folder on the machine's disk), then 20 live
+articles whose two headlines are under test and a site key, and runs side by side,
+alternating in each round so machine noise hits both alike:
 
 - serving: GET /v1/serve/headlines for a 20-article front page, a new visitor per request,
   against the bare app's GET of the same JSON document;
@@ -24,10 +26,13 @@ import argparse
 import json
 import os
 import re
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -47,15 +52,13 @@ WRK_DIR = Path(__file__).resolve().parent / "wrk"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    redis.Redis.from_url(args.redis_url).flushdb()
-    with scratch_database(args.database_url) as url:
-        run(args, url)
+    with scratch_database(args.database_url) as url, durable_redis() as redis_url:
+        run(args, url, redis_url)
 
 
 class scratch_database:
@@ -75,10 +78,37 @@ class scratch_database:
             connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
 
 
-def run(args, url: str) -> None:
+class durable_redis:
+    """A redis-server of our own on a free loopback port: AOF, fsync on every write."""
+
+    def __enter__(self) -> str:
+        self.folder = Path(tempfile.mkdtemp(prefix="masthead-load-redis-", dir="/var/tmp"))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL)
+        url = f"redis://127.0.0.1:{port}/0"
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                return url
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise SystemExit("redis-server did not start")
+
+    def __exit__(self, *_exc) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def run(args, url: str, redis_url: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="masthead-load-"))
     env = {**os.environ, "MASTHEAD_INSTANCE_DIR": str(workdir), "LOG_LEVEL": "WARNING",
-           "CELERY_BROKER_URL": "memory://", "DATABASE_URL": url, "EVENTS_REDIS_URL": args.redis_url,
+           "CELERY_BROKER_URL": "memory://", "DATABASE_URL": url, "EVENTS_REDIS_URL": redis_url,
            "FOUR_EYES_REQUIRED": "false", "PUBLIC_RATE_LIMIT_PER_MINUTE": str(10 ** 9)}
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
@@ -205,7 +235,8 @@ def report(args, results: dict[str, list[dict]], flush: dict) -> None:
     def half(name: str) -> dict:
         return next(r for r in results[name] if r.get("half"))
 
-    print(f"gunicorn sync, {args.workers} workers; wrk -t2 -c{args.connections} -d{args.duration}s; "
+    print(f"gunicorn sync, {args.workers} workers; events in our own redis-server (AOF, appendfsync always); "
+          f"wrk -t2 -c{args.connections} -d{args.duration}s; "
           f"{args.rounds} rounds, medians; half-rate runs: 8 connections paced to 50% of the peak")
     print("| endpoint | req/s | items/s | p99 ms (full load) | vs bare | req/s at half rate "
           "| p99 ms at half rate |")

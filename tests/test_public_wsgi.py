@@ -114,7 +114,7 @@ def test_an_unexpected_error_is_a_500_problem(app, client, live, monkeypatch):
     def broken(*_args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("app.api.public_wsgi.events.ingest", broken)
+    monkeypatch.setattr("app.api.public_wsgi.events.ingest_body", broken)
     answer = client.post(f"/v1/events?key={key}",
                          json={"events": [_impression(experiment_id, candidates[0], "v")]})
     assert answer.status_code == 500 and answer.content_type == "application/problem+json"
@@ -133,3 +133,33 @@ def test_process_windows_count_each_key_for_a_minute(monkeypatch):
     assert windows.hit(2, ("public", "k", "a")) is None
     assert [windows.hit(1, ("public", "k", "c")) for _ in range(2)] == [1090.0, 1090.0]
     assert len(windows._windows) == 2  # the ended window of b was forgotten
+
+
+def test_the_one_pass_check_takes_only_batches_the_reference_path_accepts_whole(app, live):
+    from app.errors import DomainError
+    from app.services import events
+    from app.services.event_stores import event_store
+
+    _article_id, (first, second), experiment_id, _key = live
+    valid = _impression(experiment_id, first, "fast")
+    refused = [{**valid, "event_id": ""}, {**valid, "visitor": "v\n"}, {**valid, "visitor": "v" * 129},
+               {**valid, "count": 2}, {**valid, "type": "view"}, {**valid, "experiment_id": "01NOPE"},
+               {**valid, "candidate_id": "01NOPE"}, {**valid, "event_id": "x" * 65},
+               {**valid, "visitor": 7}, {key: value for key, value in valid.items() if key != "visitor"}]
+    with app.app_context():
+        snapshot, store = app.extensions["serving"].get(), event_store()
+        for event in refused:
+            raw = json.dumps({"events": [valid, event]}).encode()
+            assert events.ingest_body(raw, snapshot, store) is None, event
+            assert events.ingest(json.loads(raw), snapshot, store)["rejected"][0]["index"] == 1
+        for raw in (b'{"events": [1]}', b'{"events": [NaN]}'):
+            assert events.ingest_body(raw, snapshot, store) is None, raw
+            assert events.ingest(json.loads(raw), snapshot, store)["rejected"][0]["index"] == 0
+        for raw in (b'{"events": [], "more": 1}', b'{"events": {}}', b'[1]'):
+            assert events.ingest_body(raw, snapshot, store) is None, raw
+            with pytest.raises(DomainError):
+                events.ingest(json.loads(raw), snapshot, store)
+        batch = [valid, {**valid, "type": "click"}, {**valid, "candidate_id": second, "event_id": "e-1"},
+                 {**valid, "candidate_id": second, "event_id": "e-1"}]
+        report = events.ingest_body(json.dumps({"events": batch}).encode(), snapshot, store)
+    assert report == {"received": 4, "accepted": 3, "duplicates": 1, "rejected": []}

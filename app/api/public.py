@@ -6,9 +6,9 @@ accepted as text/plain, the type a string beacon has), checked with the rate lim
 key and client address before any body is read (app/api/auth.py, app/api/limits.py),
 and answered from the process's in-memory serving snapshot:
 the hot path reads no database. Valid requests are answered by a lean WSGI app in front of
-Flask (app/api/public_wsgi.py) that calls the same functions. Input is parsed by hand rather than by marshmallow: a
-front page asks for dozens of articles and a batch carries hundreds of events, and the
-schemas below still document both in the OpenAPI document.
+Flask (app/api/public_wsgi.py) that calls the same functions. Input is parsed by hand
+rather than by marshmallow: a front page asks for dozens of articles and a batch carries
+hundreds of events, and the schemas below still document both in the OpenAPI document.
 """
 
 import json

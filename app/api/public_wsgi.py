@@ -98,9 +98,11 @@ class PublicWsgi:
 
     def _events(self, environ, args: dict, snapshot: Snapshot):
         public.check_args(args, public.EVENT_ARGS)
-        payload = parse_json(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        raw = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
         with self.app.app_context():  # the event store's configuration (and its database)
-            report = events.ingest(payload, snapshot, event_store())
+            report = events.ingest_body(raw, snapshot, event_store())
+            if report is None:  # some event is not valid: the reference path says which
+                report = events.ingest(parse_json(raw), snapshot, event_store())
         return 200, [JSON], json.dumps(report).encode()
 
     def _respond(self, environ, start_response, started: float, status: int, headers: list,
