@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/experiment_load.py [--database-url postgresql+psycopg://...]
         [--rounds 3] [--duration 10] [--connections 32] [--workers 2]
+        [--events-fsync always|everysec]
 
 Needs wrk (Debian package ``wrk``), PostgreSQL and the ``redis-server`` binary. It creates
 a scratch database and starts its own Redis for the events, configured as production's
 (docker-compose.yml: ``--appendonly yes --appendfsync always``, so an accepted batch is on
-disk before the 2xx; its files in a temporary folder on the machine's disk), then 20 live
+disk before the 2xx; its files in a temporary folder on the machine's disk; ``--events-fsync
+everysec`` measures the weaker setting, up to a second of batches lost on a power cut), then 20 live
 articles whose two headlines are under test and a site key, and runs side by side,
 alternating in each round so machine noise hits both alike:
 
@@ -56,8 +58,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--events-fsync", choices=["always", "everysec"], default="always")
     args = parser.parse_args()
-    with scratch_database(args.database_url) as url, durable_redis() as redis_url:
+    with scratch_database(args.database_url) as url, durable_redis(args.events_fsync) as redis_url:
         run(args, url, redis_url)
 
 
@@ -79,7 +82,10 @@ class scratch_database:
 
 
 class durable_redis:
-    """A redis-server of our own on a free loopback port: AOF, fsync on every write."""
+    """A redis-server of our own on a free loopback port, with an append-only file."""
+
+    def __init__(self, fsync: str = "always"):
+        self.fsync = fsync
 
     def __enter__(self) -> str:
         self.folder = Path(tempfile.mkdtemp(prefix="masthead-load-redis-", dir="/var/tmp"))
@@ -88,7 +94,7 @@ class durable_redis:
             port = probe.getsockname()[1]
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
+             "--appendonly", "yes", "--appendfsync", self.fsync, "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL)
         url = f"redis://127.0.0.1:{port}/0"
         for _ in range(100):
@@ -235,7 +241,8 @@ def report(args, results: dict[str, list[dict]], flush: dict) -> None:
     def half(name: str) -> dict:
         return next(r for r in results[name] if r.get("half"))
 
-    print(f"gunicorn sync, {args.workers} workers; events in our own redis-server (AOF, appendfsync always); "
+    print(f"gunicorn sync, {args.workers} workers; events in our own redis-server "
+          f"(AOF, appendfsync {args.events_fsync}); "
           f"wrk -t2 -c{args.connections} -d{args.duration}s; "
           f"{args.rounds} rounds, medians; half-rate runs: 8 connections paced to 50% of the peak")
     print("| endpoint | req/s | items/s | p99 ms (full load) | vs bare | req/s at half rate "
