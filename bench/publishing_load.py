@@ -1,7 +1,7 @@
 """Webhook delivery under load: publish through the API, time each delivery to its 2xx.
 
     .venv/bin/python bench/publishing_load.py [--outlets 1,10,50] [--articles 20]
-        [--one-at-a-time 10] [--rounds 1] [--pool threads] [--concurrency 4]
+        [--one-at-a-time 10] [--rounds 1] [--pool threads] [--concurrency 4] [--worker-processes 1]
         [--check-delays-ms 200,50,10] [--check-slots 2] [--check-outlets 10]
         [--check-articles 10] [--publishers 2]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--worker-processes", type=int, default=1,
+                        help="Celery worker processes, each --pool/--concurrency")
     parser.add_argument("--publishers", type=int, default=2, help="client threads publishing a burst")
     parser.add_argument("--check-delays-ms", default="200,50,10",
                         help="receiver delays for the receiver-bound check ('' to skip)")
@@ -113,9 +115,9 @@ class Bench:
                     "CELERY_BROKER_URL": self.args.redis_url, "LOG_LEVEL": "INFO",
                     "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "FOUR_EYES_REQUIRED": "true",
                     "WEBHOOK_TIMEOUT_SECONDS": "10",
-                    # It measures the worker: every slot may serve one outlet (the default,
+                    # It measures the workers: every slot may serve one outlet (the default,
                     # 1 per outlet, is for isolating slow outlets, not for throughput).
-                    "OUTLET_MAX_IN_FLIGHT": str(self.args.concurrency)}
+                    "OUTLET_MAX_IN_FLIGHT": str(self.args.concurrency * self.args.worker_processes)}
         self.env.pop("TEST_DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen] = {}
         self.corpus = load_articles(args.data)
@@ -168,9 +170,11 @@ class Bench:
         self.api = port
         self.spawn("gunicorn", [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "wsgi:app"])
-        self.spawn("worker", [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", self.args.pool,
-                              "--concurrency", str(self.args.concurrency), "--loglevel", "INFO",
-                              "--without-gossip", "--without-mingle"])
+        for n in range(self.args.worker_processes):  # "worker", "worker-2", ...: one log
+            self.spawn("worker" + (f"-{n + 1}" if n else ""), [
+                str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", self.args.pool,
+                "--concurrency", str(self.args.concurrency), "--loglevel", "INFO", "--without-gossip",
+                "--without-mingle", "--hostname", f"bench{n + 1}@%h"], log="worker")
         self.spawn("beat", [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
                             "-s", str(self.workdir / "schedule")])
         deadline = time.monotonic() + 30
@@ -182,8 +186,8 @@ class Bench:
                 time.sleep(0.2)
         raise SystemExit(f"gunicorn did not start: {(self.workdir / 'gunicorn.log').read_text()[-2000:]}")
 
-    def spawn(self, name: str, argv: list[str]) -> None:
-        with (self.workdir / f"{name}.log").open("a") as out:
+    def spawn(self, name: str, argv: list[str], log: str | None = None) -> None:
+        with (self.workdir / f"{log or name}.log").open("a") as out:
             self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out,
                                                     stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -349,11 +353,14 @@ class Bench:
 
     def report(self, results: list[dict], states: dict, sink: dict) -> None:
         args = self.args
-        print(f"\n1 Celery worker (--pool {args.pool} --concurrency {args.concurrency}), beat, gunicorn "
+        print(f"\n{args.worker_processes} Celery worker process(es) (--pool {args.pool} --concurrency "
+              f"{args.concurrency}; OUTLET_MAX_IN_FLIGHT {args.concurrency * args.worker_processes}), "
+              "beat, gunicorn "
               f"(sync, 2 workers), PostgreSQL and Redis on loopback, {os.cpu_count()} cores shared by "
               f"all of it; {args.rounds} round(s); bursts of {args.articles} articles published by "
               f"{args.publishers} client threads; {args.one_at_a_time} articles one at a time.\n")
-        print("| outlets | deliveries | deliveries/s (1 worker) | publish->2xx median ms | p95 ms "
+        print(f"| outlets | deliveries | deliveries/s ({args.worker_processes} worker processes) "
+              "| publish->2xx median ms | p95 ms "
               "| one at a time: median ms | p95 ms | publish request ms (median) | publishes/s (burst) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for count in args.outlet_counts:
@@ -632,7 +639,10 @@ def cpu_snapshot(processes: dict[str, subprocess.Popen], sink: Sink, url: str) -
         return total
 
     database = url.rsplit("/", 1)[1]
-    snapshot = {name: tree(process.pid) for name, process in processes.items()}
+    snapshot = {name: tree(process.pid) for name, process in processes.items()
+                if not name.startswith("worker-")}
+    snapshot["worker"] += sum(tree(process.pid) for name, process in processes.items()
+                              if name.startswith("worker-"))
     snapshot["worker main process"] = table.get(processes["worker"].pid, (0, 0.0, ""))[1]
     snapshot["postgres"] = sum(cpu for _, cpu, cmd in table.values()
                                if cmd.startswith("postgres:") and f" {database} " in cmd)
