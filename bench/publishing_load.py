@@ -3,7 +3,7 @@
     .venv/bin/python bench/publishing_load.py [--outlets 1,10,50] [--articles 20]
         [--one-at-a-time 10] [--rounds 1] [--pool threads] [--concurrency 4] [--worker-processes 1]
         [--check-delays-ms 200,50,10] [--check-slots 2] [--check-outlets 10]
-        [--check-articles 10] [--publishers 2]
+        [--check-articles 10] [--publishers 2] [--drain]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--redis-url redis://127.0.0.1:6379/9] [--data ../shared/data] [--keep-logs]
 
@@ -26,6 +26,12 @@ For each outlet count K (K enabled webhook outlets, all pointing at the receiver
 - one at a time: ``--one-at-a-time`` articles published one after another, each only when
   the previous one's K deliveries have all arrived: the latency of a publish on an
   otherwise idle system (the issue's p95 < 1 s target).
+
+With ``--drain`` each burst is published while the workers are stopped (SIGSTOP), then they
+are resumed: throughput = deliveries / (resume -> last 2xx), the workers' own rate with the
+publishing out of the way (on 2 cores the publishes otherwise share the CPU with them, and
+a burst of 20 publishes bounds the rate at 20 x outlets / its publishing time); the burst
+latencies then include the pause and are not reported.
 
 Receiver-bound check: the burst is repeated with ``--check-outlets`` outlets while the
 receiver holds every request ``delay`` ms in one of ``--check-slots`` slots, so its
@@ -90,6 +96,8 @@ def main() -> None:
     parser.add_argument("--worker-processes", type=int, default=1,
                         help="Celery worker processes, each --pool/--concurrency")
     parser.add_argument("--publishers", type=int, default=2, help="client threads publishing a burst")
+    parser.add_argument("--drain", action="store_true",
+                        help="publish each burst with the workers stopped, time them draining it")
     parser.add_argument("--check-delays-ms", default="200,50,10",
                         help="receiver delays for the receiver-bound check ('' to skip)")
     parser.add_argument("--check-articles", type=int, default=10, help="articles per check burst")
@@ -289,7 +297,10 @@ class Bench:
         sampler = WaitSampler(self.url)
         cpu_before = cpu_snapshot(self.processes, self.sink, self.url)
         log_offset = (self.workdir / "worker.log").stat().st_size
+        self.signal_workers(signal.SIGSTOP if self.args.drain else None)
         published = parallel(self.publish, burst_ids, self.args.publishers)
+        resumed = time.time()
+        self.signal_workers(signal.SIGCONT if self.args.drain else None)
         complete = self.wait_for(expected, max(60.0, expected / 20))
         records = self.sink.take()
         cpu = cpu_delta(cpu_before, cpu_snapshot(self.processes, self.sink, self.url))
@@ -302,7 +313,8 @@ class Bench:
             profiler.wait(30)
         starts = {article: start for article, start, _ in published}
         latencies = [arrived - starts[article] for _, article, _, _, arrived in records if article in starts]
-        elapsed = max(r[4] for r in records) - min(starts.values()) if records else float("nan")
+        began = resumed if self.args.drain else min(starts.values())
+        elapsed = max(r[4] for r in records) - began if records else float("nan")
         publishing = max(start + seconds for _, start, seconds in published) - min(starts.values())
         result = {"round": round_number, "outlets": outlets, "delay": delay, "slots": slots,
                   "expected": expected, "delivered": len(records), "complete": complete,
@@ -324,12 +336,18 @@ class Bench:
               f"in {elapsed:.2f} s ({result['rate']:.1f}/s)", file=sys.stderr, flush=True)
         return result
 
+    def signal_workers(self, signum: int | None) -> None:
+        """Stop or resume every worker process (their whole process groups)."""
+        for name, process in self.processes.items():
+            if signum is not None and name.startswith("worker"):
+                os.killpg(process.pid, signum)
+
     def profile(self, name: str) -> subprocess.Popen | None:
         if not self.args.py_spy:
             return None
         self.args.keep_logs = True
         profiler = subprocess.Popen(
-            [str(self.args.py_spy), "record", "--pid", str(self.processes["worker"].pid), "--subprocesses",
+            [str(self.args.py_spy), "record", "--gil", "--pid", str(self.processes["worker"].pid), "--subprocesses",
              "--rate", "250", "--format", "raw", "--output", str(self.workdir / f"py-spy-{name}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attaches to the pool processes
@@ -358,14 +376,16 @@ class Bench:
               "beat, gunicorn "
               f"(sync, 2 workers), PostgreSQL and Redis on loopback, {os.cpu_count()} cores shared by "
               f"all of it; {args.rounds} round(s); bursts of {args.articles} articles published by "
-              f"{args.publishers} client threads; {args.one_at_a_time} articles one at a time.\n")
+              f"{args.publishers} client threads"
+              f"{' while the workers are stopped, then drained' if args.drain else ''}; "
+              f"{args.one_at_a_time} articles one at a time.\n")
         print(f"| outlets | deliveries | deliveries/s ({args.worker_processes} worker processes) "
               "| publish->2xx median ms | p95 ms "
               "| one at a time: median ms | p95 ms | publish request ms (median) | publishes/s (burst) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for count in args.outlet_counts:
             rows = [r for r in results if r["outlets"] == count and not r["delay"]]
-            burst = [x for r in rows for x in r["latencies"]]
+            burst = [] if args.drain else [x for r in rows for x in r["latencies"]]  # the pause
             single = [x for r in rows for x in r["single_latencies"]]
             publish = [x for r in rows for x in r["single_publish_seconds"] or r["publish_seconds"]]
             delivered = sum(r["delivered"] for r in rows)

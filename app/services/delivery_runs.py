@@ -44,6 +44,8 @@ from app.services import outbox
 from app.services.uow import locked, transaction
 
 log = logging.getLogger(__name__)
+# Made once: an alias proxies every column, and each attempt builds three statements with them.
+_SENDING, _EARLIER = aliased(Delivery, name="sending"), aliased(Delivery, name="earlier")
 SUCCESS_STAMP_SECONDS = 1.0  # an outlet's last_success_at is exact to this
 RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "idempotency-key",
                               "user-agent", "transfer-encoding", "connection"})
@@ -139,7 +141,7 @@ def _not_taken(delivery_id: str, outlet_id: str, now: datetime) -> str:
 def _in_flight(outlet_id, now: datetime):
     """SELECT how many of the outlet's deliveries are being sent under a live lease (a
     dead worker's expired lease holds no slot). ``outlet_id`` is a value or a column."""
-    sending = aliased(Delivery)
+    sending = _SENDING
     return select(func.count()).select_from(sending).where(
         sending.outlet_id == outlet_id, sending.state == DeliveryState.SENDING,
         sending.lease_expires_at > now)
@@ -155,7 +157,7 @@ def _unfinished_predecessor(delivery):
     """EXISTS an earlier, unfinished version for the same outlet and article.
 
     ``delivery`` is a row (its values) or the Delivery entity (a correlated subquery)."""
-    earlier = aliased(Delivery)
+    earlier = _EARLIER
     return exists().where(earlier.outlet_id == delivery.outlet_id,
                           earlier.article_id == delivery.article_id,
                           earlier.sequence < delivery.sequence,
