@@ -44,7 +44,8 @@ gunicorn, the PostgreSQL backends of the scratch database, Redis, beat, the rece
 this client (from /proc), the machine's busy share, and what the PostgreSQL backends are
 doing (pg_stat_activity every 20 ms: running, waiting for a row lock and for whom, waiting
 for the commit's WAL flush, idle in transaction). ``--py-spy PATH`` also records the
-worker with py-spy during each burst (raw collapsed stacks, kept with the logs).
+worker with py-spy during each burst (--gil: the samples where a thread holds the GIL, so
+Python CPU; raw collapsed stacks, kept with the logs).
 
 The default worker is ``--pool threads --concurrency 4``: a delivery is mostly waits on
 PostgreSQL and on the receiver (threads release the GIL there), one process keeps to the
@@ -347,8 +348,9 @@ class Bench:
             return None
         self.args.keep_logs = True
         profiler = subprocess.Popen(
-            [str(self.args.py_spy), "record", "--gil", "--pid", str(self.processes["worker"].pid), "--subprocesses",
-             "--rate", "250", "--format", "raw", "--output", str(self.workdir / f"py-spy-{name}.txt")],
+            [str(self.args.py_spy), "record", "--gil", "--pid", str(self.processes["worker"].pid),
+             "--subprocesses", "--rate", "250", "--format", "raw",
+             "--output", str(self.workdir / f"py-spy-{name}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attaches to the pool processes
         return profiler
