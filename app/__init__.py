@@ -11,6 +11,7 @@ from app.api.browser import init_browser_policy
 from app.api.http import check_body, check_url, mark_reads_only
 from app.api.limits import init_limits
 from app.api.metrics import blp as metrics_blueprint
+from app.api.public_wsgi import PublicWsgi
 from app.cli import register_cli
 from app.config import check_publishing, load_config
 from app.errors import register_error_handlers
@@ -75,6 +76,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(docs.blp)
     app.extensions["serving"] = ServingCache(app)
+    app.wsgi_app = PublicWsgi(app, app.wsgi_app)  # the public hot path answers before Flask
     init_celery(app)
     register_cli(app)
     return app

@@ -82,6 +82,16 @@ def problem_response(
     status: int, title: str, detail: str | None = None, *, slug: str | None = None,
     errors: list[dict] | None = None, headers: dict | None = None, **extra,
 ) -> Response:
+    body = problem_document(status, title, detail, slug=slug, errors=errors,
+                            instance=request.path if request else None, **extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_CONTENT_TYPE)
+    response.headers.extend(headers or {})
+    return response
+
+
+def problem_document(status: int, title: str, detail: str | None = None, *, slug: str | None = None,
+                     errors: list[dict] | None = None, instance: str | None = None, **extra) -> dict:
+    """The RFC 9457 body, for Flask's handlers and the public hot path (app/api/public_wsgi.py)."""
     body = {
         "type": f"urn:masthead:problem:{slug}" if slug else "about:blank",
         "title": title,
@@ -89,13 +99,16 @@ def problem_response(
     }
     if detail:
         body["detail"] = detail
-    body["instance"] = request.path if request else None
+    body["instance"] = instance
     if errors:
         body["errors"] = errors
     body.update(extra)
-    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_CONTENT_TYPE)
-    response.headers.extend(headers or {})
-    return response
+    return body
+
+
+def domain_problem(error: DomainError, instance: str) -> dict:
+    return problem_document(error.status, error.title, error.detail, slug=error.slug,
+                            errors=error.errors, instance=instance, **error.extra)
 
 
 def field_errors(messages: dict) -> list[dict]:

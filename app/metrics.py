@@ -48,9 +48,12 @@ def _observe_request(response):
     started = g.get("metrics_started")
     if started is not None:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(
-            time.perf_counter() - started)
+        observe_request(request.method, route, response.status_code, time.perf_counter() - started)
     return response
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_SECONDS.labels(method, route, str(status)).observe(seconds)
 
 
 @task_prerun.connect

@@ -1,9 +1,9 @@
 """Webhook delivery under load: publish through the API, time each delivery to its 2xx.
 
     .venv/bin/python bench/publishing_load.py [--outlets 1,10,50] [--articles 20]
-        [--one-at-a-time 10] [--rounds 1] [--pool threads] [--concurrency 4]
+        [--one-at-a-time 10] [--rounds 1] [--pool threads] [--concurrency 4] [--worker-processes 1]
         [--check-delays-ms 200,50,10] [--check-slots 2] [--check-outlets 10]
-        [--check-articles 10] [--publishers 2]
+        [--check-articles 10] [--publishers 2] [--drain]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--redis-url redis://127.0.0.1:6379/9] [--data ../shared/data] [--keep-logs]
 
@@ -27,6 +27,12 @@ For each outlet count K (K enabled webhook outlets, all pointing at the receiver
   the previous one's K deliveries have all arrived: the latency of a publish on an
   otherwise idle system (the issue's p95 < 1 s target).
 
+With ``--drain`` each burst is published while the workers are stopped (SIGSTOP), then they
+are resumed: throughput = deliveries / (resume -> last 2xx), the workers' own rate with the
+publishing out of the way (on 2 cores the publishes otherwise share the CPU with them, and
+a burst of 20 publishes bounds the rate at 20 x outlets / its publishing time); the burst
+latencies then include the pause and are not reported.
+
 Receiver-bound check: the burst is repeated with ``--check-outlets`` outlets while the
 receiver holds every request ``delay`` ms in one of ``--check-slots`` slots, so its
 capacity is exactly slots / delay. Throughput that matches that capacity means the worker
@@ -38,7 +44,8 @@ gunicorn, the PostgreSQL backends of the scratch database, Redis, beat, the rece
 this client (from /proc), the machine's busy share, and what the PostgreSQL backends are
 doing (pg_stat_activity every 20 ms: running, waiting for a row lock and for whom, waiting
 for the commit's WAL flush, idle in transaction). ``--py-spy PATH`` also records the
-worker with py-spy during each burst (raw collapsed stacks, kept with the logs).
+worker with py-spy during each burst (--gil: the samples where a thread holds the GIL, so
+Python CPU; raw collapsed stacks, kept with the logs).
 
 The default worker is ``--pool threads --concurrency 4``: a delivery is mostly waits on
 PostgreSQL and on the receiver (threads release the GIL there), one process keeps to the
@@ -87,7 +94,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--worker-processes", type=int, default=1,
+                        help="Celery worker processes, each --pool/--concurrency")
     parser.add_argument("--publishers", type=int, default=2, help="client threads publishing a burst")
+    parser.add_argument("--drain", action="store_true",
+                        help="publish each burst with the workers stopped, time them draining it")
     parser.add_argument("--check-delays-ms", default="200,50,10",
                         help="receiver delays for the receiver-bound check ('' to skip)")
     parser.add_argument("--check-articles", type=int, default=10, help="articles per check burst")
@@ -113,9 +124,9 @@ class Bench:
                     "CELERY_BROKER_URL": self.args.redis_url, "LOG_LEVEL": "INFO",
                     "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "FOUR_EYES_REQUIRED": "true",
                     "WEBHOOK_TIMEOUT_SECONDS": "10",
-                    # It measures the worker: every slot may serve one outlet (the default,
+                    # It measures the workers: every slot may serve one outlet (the default,
                     # 1 per outlet, is for isolating slow outlets, not for throughput).
-                    "OUTLET_MAX_IN_FLIGHT": str(self.args.concurrency)}
+                    "OUTLET_MAX_IN_FLIGHT": str(self.args.concurrency * self.args.worker_processes)}
         self.env.pop("TEST_DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen] = {}
         self.corpus = load_articles(args.data)
@@ -168,9 +179,11 @@ class Bench:
         self.api = port
         self.spawn("gunicorn", [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "wsgi:app"])
-        self.spawn("worker", [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", self.args.pool,
-                              "--concurrency", str(self.args.concurrency), "--loglevel", "INFO",
-                              "--without-gossip", "--without-mingle"])
+        for n in range(self.args.worker_processes):  # "worker", "worker-2", ...: one log
+            self.spawn("worker" + (f"-{n + 1}" if n else ""), [
+                str(BIN / "celery"), "-A", "tasks.worker", "worker", "--pool", self.args.pool,
+                "--concurrency", str(self.args.concurrency), "--loglevel", "INFO", "--without-gossip",
+                "--without-mingle", "--hostname", f"bench{n + 1}@%h"], log="worker")
         self.spawn("beat", [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
                             "-s", str(self.workdir / "schedule")])
         deadline = time.monotonic() + 30
@@ -182,8 +195,8 @@ class Bench:
                 time.sleep(0.2)
         raise SystemExit(f"gunicorn did not start: {(self.workdir / 'gunicorn.log').read_text()[-2000:]}")
 
-    def spawn(self, name: str, argv: list[str]) -> None:
-        with (self.workdir / f"{name}.log").open("a") as out:
+    def spawn(self, name: str, argv: list[str], log: str | None = None) -> None:
+        with (self.workdir / f"{log or name}.log").open("a") as out:
             self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out,
                                                     stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -285,7 +298,10 @@ class Bench:
         sampler = WaitSampler(self.url)
         cpu_before = cpu_snapshot(self.processes, self.sink, self.url)
         log_offset = (self.workdir / "worker.log").stat().st_size
+        self.signal_workers(signal.SIGSTOP if self.args.drain else None)
         published = parallel(self.publish, burst_ids, self.args.publishers)
+        resumed = time.time()
+        self.signal_workers(signal.SIGCONT if self.args.drain else None)
         complete = self.wait_for(expected, max(60.0, expected / 20))
         records = self.sink.take()
         cpu = cpu_delta(cpu_before, cpu_snapshot(self.processes, self.sink, self.url))
@@ -298,7 +314,8 @@ class Bench:
             profiler.wait(30)
         starts = {article: start for article, start, _ in published}
         latencies = [arrived - starts[article] for _, article, _, _, arrived in records if article in starts]
-        elapsed = max(r[4] for r in records) - min(starts.values()) if records else float("nan")
+        began = resumed if self.args.drain else min(starts.values())
+        elapsed = max(r[4] for r in records) - began if records else float("nan")
         publishing = max(start + seconds for _, start, seconds in published) - min(starts.values())
         result = {"round": round_number, "outlets": outlets, "delay": delay, "slots": slots,
                   "expected": expected, "delivered": len(records), "complete": complete,
@@ -320,13 +337,20 @@ class Bench:
               f"in {elapsed:.2f} s ({result['rate']:.1f}/s)", file=sys.stderr, flush=True)
         return result
 
+    def signal_workers(self, signum: int | None) -> None:
+        """Stop or resume every worker process (their whole process groups)."""
+        for name, process in self.processes.items():
+            if signum is not None and name.startswith("worker"):
+                os.killpg(process.pid, signum)
+
     def profile(self, name: str) -> subprocess.Popen | None:
         if not self.args.py_spy:
             return None
         self.args.keep_logs = True
         profiler = subprocess.Popen(
-            [str(self.args.py_spy), "record", "--pid", str(self.processes["worker"].pid), "--subprocesses",
-             "--rate", "250", "--format", "raw", "--output", str(self.workdir / f"py-spy-{name}.txt")],
+            [str(self.args.py_spy), "record", "--gil", "--pid", str(self.processes["worker"].pid),
+             "--subprocesses", "--rate", "250", "--format", "raw",
+             "--output", str(self.workdir / f"py-spy-{name}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attaches to the pool processes
         return profiler
@@ -349,16 +373,21 @@ class Bench:
 
     def report(self, results: list[dict], states: dict, sink: dict) -> None:
         args = self.args
-        print(f"\n1 Celery worker (--pool {args.pool} --concurrency {args.concurrency}), beat, gunicorn "
+        print(f"\n{args.worker_processes} Celery worker process(es) (--pool {args.pool} --concurrency "
+              f"{args.concurrency}; OUTLET_MAX_IN_FLIGHT {args.concurrency * args.worker_processes}), "
+              "beat, gunicorn "
               f"(sync, 2 workers), PostgreSQL and Redis on loopback, {os.cpu_count()} cores shared by "
               f"all of it; {args.rounds} round(s); bursts of {args.articles} articles published by "
-              f"{args.publishers} client threads; {args.one_at_a_time} articles one at a time.\n")
-        print("| outlets | deliveries | deliveries/s (1 worker) | publish->2xx median ms | p95 ms "
+              f"{args.publishers} client threads"
+              f"{' while the workers are stopped, then drained' if args.drain else ''}; "
+              f"{args.one_at_a_time} articles one at a time.\n")
+        print(f"| outlets | deliveries | deliveries/s ({args.worker_processes} worker processes) "
+              "| publish->2xx median ms | p95 ms "
               "| one at a time: median ms | p95 ms | publish request ms (median) | publishes/s (burst) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for count in args.outlet_counts:
             rows = [r for r in results if r["outlets"] == count and not r["delay"]]
-            burst = [x for r in rows for x in r["latencies"]]
+            burst = [] if args.drain else [x for r in rows for x in r["latencies"]]  # the pause
             single = [x for r in rows for x in r["single_latencies"]]
             publish = [x for r in rows for x in r["single_publish_seconds"] or r["publish_seconds"]]
             delivered = sum(r["delivered"] for r in rows)
@@ -632,7 +661,10 @@ def cpu_snapshot(processes: dict[str, subprocess.Popen], sink: Sink, url: str) -
         return total
 
     database = url.rsplit("/", 1)[1]
-    snapshot = {name: tree(process.pid) for name, process in processes.items()}
+    snapshot = {name: tree(process.pid) for name, process in processes.items()
+                if not name.startswith("worker-")}
+    snapshot["worker"] += sum(tree(process.pid) for name, process in processes.items()
+                              if name.startswith("worker-"))
     snapshot["worker main process"] = table.get(processes["worker"].pid, (0, 0.0, ""))[1]
     snapshot["postgres"] = sum(cpu for _, cpu, cmd in table.values()
                                if cmd.startswith("postgres:") and f" {database} " in cmd)

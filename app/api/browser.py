@@ -48,9 +48,9 @@ def init_browser_policy(app: Flask) -> None:
 def skip_on_hot_path(hooks: list, name: str) -> None:
     """Wrap the hook called ``name`` so it does not run for public serving and events.
 
-    Those answer a front page per visitor: the generic hooks of flask-cors and
-    flask-limiter cost more than the answer (bench/experiment_load.py); the public
-    endpoints do the same jobs with a dictionary lookup (``_public_cors``, PublicLimiter).
+    Those do the same jobs with a dictionary lookup (``_public_cors``, PublicLimiter), as
+    the public hot path does (app/api/public_wsgi.py): a public answer has the same headers
+    whether that path or Flask gives it.
     """
     for index, hook in enumerate(hooks):
         if _name(hook) == name:
@@ -74,12 +74,29 @@ def _public_cors(response):
     origin = request.headers.get("Origin")
     if origin is None or request.blueprint != "public" or request.method == "OPTIONS":
         return response
-    allowed = current_app.config["PUBLIC_CORS_ORIGINS"]
-    if allowed.strip() == "*":
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    elif origin in _origins(allowed):
-        response.headers["Access-Control-Allow-Origin"] = origin
+    allowed = public_allowed_origin(origin, current_app.config["PUBLIC_CORS_ORIGINS"])
+    if allowed is not None:
+        response.headers["Access-Control-Allow-Origin"] = allowed
     return response
+
+
+def public_allowed_origin(origin: str, allowed: str) -> str | None:
+    """The Access-Control-Allow-Origin a public answer gets for ``origin``, if any."""
+    if allowed.strip() == "*":
+        return "*"
+    return origin if origin in _origins(allowed) else None
+
+
+def public_headers(origin: str | None, allowed: str) -> list[tuple[str, str]]:
+    """What ``add_security_headers`` and ``_public_cors`` add to a public answer, for the
+    public hot path that answers without Flask (app/api/public_wsgi.py)."""
+    headers = [*HEADER_ITEMS, ("Content-Security-Policy", DEFAULT_CSP)]
+    allow = None if origin is None else public_allowed_origin(origin, allowed)
+    if allow is not None:
+        headers.append(("Access-Control-Allow-Origin", allow))
+        if allow != "*":
+            headers.append(("Vary", "Origin"))
+    return headers
 
 
 def _origins(spec: str) -> list[str]:

@@ -113,12 +113,17 @@ def check_body() -> None:
     as_text = text_as_json and request.mimetype == "text/plain"
     if not as_text and not JSON_TYPES.match(request.mimetype or ""):
         raise UnsupportedMediaType("Send the body as application/json.")
+    g.json_body = parse_json(raw)  # kept: views on the hot path need not parse it again
+
+
+def parse_json(raw: bytes):
+    """A UTF-8 JSON body, or 400 saying what is wrong with it."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
     try:
-        g.json_body = json.loads(text)  # kept: views on the hot path need not parse it again
+        return json.loads(text)
     except (ValueError, RecursionError) as error:
         raise BadRequest(f"The body is not valid JSON: {error}.") from error
 

@@ -8,11 +8,13 @@ request goes through rather than failing: a limiter outage must not take the new
 down. A refusal is a 429 problem+json with Retry-After.
 
 The editorial API and feeds use flask-limiter. Public serving and events call its
-``limits`` library directly, on the same storage: flask-limiter's per-request route
-resolution cost more than answering a front page (measured: bench/experiment_load.py).
+``limits`` library directly, on the same storage (flask-limiter's per-request route
+resolution cost more than answering a front page, bench/experiment_load.py), or on the
+memory storage count in the process themselves (``ProcessWindows``).
 """
 
 import logging
+import threading
 import time
 from functools import lru_cache
 
@@ -25,6 +27,7 @@ from app.api.browser import skip_on_hot_path
 from app.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
+WINDOW_SECONDS = 60
 
 
 def init_limits(app: Flask) -> Limiter:
@@ -58,18 +61,61 @@ class WindowLimiter:
     namespace = "window"
 
     def __init__(self, storage_url: str) -> None:
-        self.window = strategies.FixedWindowRateLimiter(storage.storage_from_string(storage_url))
+        memory = storage_url.split(":", 1)[0] == "memory"
+        self.windows = ProcessWindows() if memory else StoreWindows(storage_url)
 
     def _hit(self, per_minute: int, keys: tuple[str, ...], refusal: str) -> None:
-        limit = _per_minute(per_minute)
         try:
-            allowed = self.window.hit(limit, self.namespace, *keys)
+            reset_at = self.windows.hit(per_minute, (self.namespace, *keys))
         except Exception as error:  # the store is down: let the request through
             log.warning("rate-limit store unavailable (%s); request allowed", type(error).__name__)
             return
-        if not allowed:
-            reset = self.window.get_window_stats(limit, self.namespace, *keys).reset_time
-            raise TooManyRequests(refusal, retry_after=max(1, int(reset - time.time()) + 1))
+        if reset_at is not None:
+            raise TooManyRequests(refusal, retry_after=max(1, int(reset_at - time.time()) + 1))
+
+
+class StoreWindows:
+    """One-minute windows in a shared store (Redis): the ``limits`` library."""
+
+    def __init__(self, storage_url: str) -> None:
+        self.window = strategies.FixedWindowRateLimiter(storage.storage_from_string(storage_url))
+
+    def hit(self, per_minute: int, keys: tuple[str, ...]) -> float | None:
+        """Count one request; None if allowed, else when the window resets (epoch seconds)."""
+        limit = _per_minute(per_minute)
+        if self.window.hit(limit, *keys):
+            return None
+        return self.window.get_window_stats(limit, *keys).reset_time
+
+
+class ProcessWindows:
+    """One-minute windows counted in this process (RATE_LIMIT_STORAGE_URL=memory://).
+
+    The same fixed windows as ``limits``'s memory storage (each starts at its key's first
+    hit), without the expiry thread that storage starts anew every 10 ms under load: on
+    the public hot path that cost more than answering (bench/experiment_load.py).
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, ...], list] = {}  # keys -> [count, ends at]
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    def hit(self, per_minute: int, keys: tuple[str, ...]) -> float | None:
+        now = time.time()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            window = self._windows.get(keys)
+            if window is None or window[1] <= now:
+                window = self._windows[keys] = [0, now + WINDOW_SECONDS]
+            window[0] += 1
+            return None if window[0] <= per_minute else window[1]
+
+    def _sweep(self, now: float) -> None:
+        """Forget ended windows, once a window's length (memory stays bounded)."""
+        self._windows = {keys: window for keys, window in self._windows.items() if window[1] > now}
+        self._next_sweep = now + WINDOW_SECONDS
 
 
 class PublicLimiter(WindowLimiter):

@@ -5,13 +5,15 @@ Both are authenticated by a site's publishable key in the query string (so
 accepted as text/plain, the type a string beacon has), checked with the rate limit per
 key and client address before any body is read (app/api/auth.py, app/api/limits.py),
 and answered from the process's in-memory serving snapshot:
-the hot path reads no database. Input is parsed by hand rather than by marshmallow: a
-front page asks for dozens of articles and a batch carries hundreds of events, and the
-schemas below still document both in the OpenAPI document.
+the hot path reads no database. Valid requests are answered by a lean WSGI app in front of
+Flask (app/api/public_wsgi.py) that calls the same functions. Input is parsed by hand
+rather than by marshmallow: a front page asks for dozens of articles and a batch carries
+hundreds of events, and the schemas below still document both in the OpenAPI document.
 """
 
 import json
 import re
+from collections.abc import Mapping
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
@@ -21,6 +23,7 @@ from app.api.http import ApiBlueprint, takes_body
 from app.errors import ValidationFailed
 from app.experiments import events, serving
 from app.experiments.event_stores import event_store
+from app.experiments.serving import Snapshot
 from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
 
 blp = ApiBlueprint("public", __name__, url_prefix="/v1",
@@ -38,13 +41,15 @@ SERVE_PARAMS = [
 ]
 
 
-def _args(allowed: set[str]):
-    args = request.args
+SERVE_ARGS = frozenset({"articles", "visitor", "key"})
+EVENT_ARGS = frozenset({"key"})
+
+
+def check_args(args: Mapping[str, str], allowed: frozenset[str]) -> None:
     if not args.keys() <= allowed:
         raise ValidationFailed("Unknown query parameters.", errors=[
             {"location": "query", "field": f"/{name}", "message": "Unknown field."}
             for name in sorted(set(args) - allowed)])
-    return args
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -52,8 +57,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
         {"location": "query", "field": f"/{field}", "message": message}])
 
 
-def _article_ids(raw: str | None) -> list[str]:
-    limit = current_app.config["SERVING_MAX_ARTICLES"]
+def _article_ids(raw: str | None, limit: int) -> list[str]:
     if not raw or not ARTICLE_IDS.match(raw):
         raise _invalid("articles", "Comma-separated article ids (letters and digits).")
     ids = list(dict.fromkeys(raw.split(",")))
@@ -62,8 +66,28 @@ def _article_ids(raw: str | None) -> list[str]:
     return ids
 
 
-# A function view with one documentation layer: each flask-smorest decorator adds a
-# wrapper per request, and this is the hottest endpoint there is.
+def front_page(snapshot: Snapshot, args: Mapping[str, str], config: Mapping) -> tuple[str, str]:
+    """The serving answer for these query arguments: (JSON body, Cache-Control).
+
+    Shared by the Flask view and the public hot path (app/api/public_wsgi.py)."""
+    check_args(args, SERVE_ARGS)
+    visitor = args.get("visitor", "")
+    if not events.VISITOR.match(visitor):
+        raise _invalid("visitor", "1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
+    point, items, missing = serving.visitor_hash(visitor), [], []
+    for article_id in _article_ids(args.get("articles"), config["SERVING_MAX_ARTICLES"]):
+        live = snapshot.articles.get(article_id)
+        if live is None:
+            missing.append(article_id)
+        else:
+            items.append(live.item_for(point))
+    body = (f'{{"items":[{",".join(items)}],"missing":{json.dumps(missing)},'
+            f'"engaged_seconds":{config["ENGAGED_SECONDS"]}}}')
+    return body, f"private, max-age={config['SERVING_CACHE_SECONDS']}"
+
+
+# Valid requests to both routes are answered by app/api/public_wsgi.py before Flask; these
+# views answer what it hands over (HEAD, unusual bodies) and document the routes.
 @blp.route("/serve/headlines", methods=["GET"])
 @blp.doc(security=SITE_KEY, parameters=[*SERVE_PARAMS, KEY_PARAM], responses={
     "200": {"description": "OK", "content": {"application/json": {"schema": ServedSchema}},
@@ -73,24 +97,8 @@ def _article_ids(raw: str | None) -> list[str]:
 @site_key_required
 def serve_headlines():
     """Which headline this visitor sees for each article (public, site key)"""
-    args = _args({"articles", "visitor", "key"})
-    snapshot = g.snapshot
-    visitor = args.get("visitor", "")
-    if not events.VISITOR.match(visitor):
-        raise _invalid("visitor", "1-128 characters of A-Z a-z 0-9 . _ : ~ -.")
-    point, items, missing = serving.visitor_hash(visitor), [], []
-    for article_id in _article_ids(args.get("articles")):
-        live = snapshot.articles.get(article_id)
-        if live is None:
-            missing.append(article_id)
-        else:
-            items.append(live.item_for(point))
-    config = current_app.config
-    body = (f'{{"items":[{",".join(items)}],"missing":{json.dumps(missing)},'
-            f'"engaged_seconds":{config["ENGAGED_SECONDS"]}}}')
-    max_age = config["SERVING_CACHE_SECONDS"]
-    return Response(body, mimetype="application/json",
-                    headers={"Cache-Control": f"private, max-age={max_age}"})
+    body, cache_control = front_page(g.snapshot, request.args, current_app.config)
+    return Response(body, mimetype="application/json", headers={"Cache-Control": cache_control})
 
 
 @blp.route("/events")
@@ -103,6 +111,6 @@ class Events(MethodView):
     @takes_body(limit="EVENTS_MAX_BYTES", text_as_json=True)
     def post(self):
         """Report a batch of impressions, clicks and engaged reads (public, site key)"""
-        _args({"key"})
+        check_args(request.args, EVENT_ARGS)
         report = events.ingest(g.get("json_body"), g.snapshot, event_store())
         return Response(json.dumps(report), mimetype="application/json")

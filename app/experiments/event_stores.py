@@ -24,6 +24,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import redis
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -227,7 +228,7 @@ class RedisEventStore:
         dedup_ttl = config["EVENT_DEDUP_HOURS"] * 3600
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
         args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
-                json.dumps(events, separators=(",", ":")),
+                msgspec.json.encode(events),
                 json.dumps(Counter(rejected), separators=(",", ":")),
                 json.dumps(weights or {}, separators=(",", ":"))]
         try:

@@ -9,8 +9,9 @@ the same candidate by the same visitor, and counts what it accepted, all atomica
 """
 
 import re
-from typing import NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
+import msgspec
 from flask import current_app
 
 from app.errors import PayloadTooLarge, ValidationFailed
@@ -34,6 +35,23 @@ class Event(NamedTuple):
     event_id: str  # "" when the client sent none
 
 
+class _TypedEvent(msgspec.Struct, forbid_unknown_fields=True):
+    """An event as ``parse`` accepts it, for the one-pass check of ``ingest_body``."""
+
+    type: Literal["impression", "click", "engaged"]
+    experiment_id: str
+    candidate_id: str
+    visitor: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9._:~-]{1,128}\Z")]
+    event_id: Annotated[str, msgspec.Meta(pattern=r"\A[\x21-\x7e]{1,64}\Z")] = ""
+
+
+class _TypedBatch(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[_TypedEvent]
+
+
+_BATCH = msgspec.json.Decoder(_TypedBatch)
+
+
 class Rejected(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -49,6 +67,33 @@ def ingest(payload, snapshot: Snapshot, store) -> dict:
             events.append((index, parse(item, snapshot)))
         except Rejected as error:
             rejected.append({"index": index, "reason": error.reason, "message": error.message})
+    return _record(len(items), events, rejected, snapshot, store)
+
+
+def ingest_body(raw: bytes, snapshot: Snapshot, store) -> dict | None:
+    """``ingest`` for a raw JSON body whose every event is valid, or None (nothing stored):
+    then the caller parses the body and calls ``ingest``, which explains each refusal.
+
+    msgspec decodes and checks the fields, their types and patterns in one pass in C, a
+    third of the reference path's cost; whatever it refuses, the reference path judges."""
+    try:
+        items = _BATCH.decode(raw).events
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    _check_size(len(items))
+    events = []
+    for index, item in enumerate(items):
+        experiment = snapshot.experiments.get(item.experiment_id)
+        if (experiment is None or experiment.status != ExperimentStatus.RUNNING
+                or item.candidate_id not in experiment.arms):
+            return None
+        events.append((index, Event(KINDS[item.type], item.experiment_id, item.candidate_id,
+                                    item.visitor, item.event_id)))
+    return _record(len(items), events, [], snapshot, store)
+
+
+def _record(received: int, events: list[tuple[int, Event]], rejected: list[dict], snapshot: Snapshot,
+            store) -> dict:
     period = experiment_counts.period_start(utcnow())
     weights = {e.experiment_id: snapshot.experiments[e.experiment_id].weighted_arms
                for _, e in events}
@@ -56,7 +101,7 @@ def ingest(payload, snapshot: Snapshot, store) -> dict:
     for (index, _event), outcome in zip(events, outcomes, strict=True):
         if outcome not in ("accepted", "duplicate"):
             rejected.append({"index": index, "reason": outcome, "message": STORE_REASONS[outcome]})
-    return {"received": len(items), "accepted": outcomes.count("accepted"),
+    return {"received": received, "accepted": outcomes.count("accepted"),
             "duplicates": outcomes.count("duplicate"),
             "rejected": sorted(rejected, key=lambda r: r["index"])}
 
@@ -74,11 +119,14 @@ def _batch(payload) -> list:
             set(payload) - {"events"}:
         raise ValidationFailed("Send {\"events\": [...]}.", errors=[{
             "location": "json", "field": "/events", "message": "A list of events is required."}])
-    limit = current_app.config["EVENT_BATCH_MAX"]
-    if len(payload["events"]) > limit:
-        raise PayloadTooLarge(f"A batch holds at most {limit} events; "
-                              f"this one has {len(payload['events'])}.")
+    _check_size(len(payload["events"]))
     return payload["events"]
+
+
+def _check_size(count: int) -> None:
+    limit = current_app.config["EVENT_BATCH_MAX"]
+    if count > limit:
+        raise PayloadTooLarge(f"A batch holds at most {limit} events; this one has {count}.")
 
 
 def parse(item, snapshot: Snapshot) -> Event:

@@ -206,6 +206,14 @@ class ServingCache:
             self._start(interval)
         return self.snapshot
 
+    def current(self) -> Snapshot:
+        """``get`` for callers outside an app context (app/api/public_wsgi.py): a load made
+        in the call (first use, or the test setting) gets one."""
+        if self.snapshot is None or self.app.config["SERVING_REFRESH_SECONDS"] <= 0:
+            with self.app.app_context():
+                return self.get()
+        return self.get()
+
     def refresh(self) -> None:
         with self._lock:
             self.snapshot = load(self.snapshot)

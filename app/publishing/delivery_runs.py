@@ -43,6 +43,8 @@ from app.publishing import outbox, signing, urlguard, webhook
 from app.publishing.formats import WEBHOOK_FORMATS
 
 log = logging.getLogger(__name__)
+# Made once: an alias proxies every column, and each attempt builds three statements with them.
+_SENDING, _EARLIER = aliased(Delivery, name="sending"), aliased(Delivery, name="earlier")
 SUCCESS_STAMP_SECONDS = 1.0  # an outlet's last_success_at is exact to this
 RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "idempotency-key",
                               "user-agent", "transfer-encoding", "connection"})
@@ -60,6 +62,8 @@ class Claim:
     headers: dict
     body: bytes
     started_at: datetime
+    outlet_id: str
+    probe: bool  # the outlet's circuit was open: this attempt tells whether it recovered
 
 
 def attempt(delivery_id: str) -> str:
@@ -80,38 +84,63 @@ def attempt(delivery_id: str) -> str:
 
 
 def _claim(delivery_id: str) -> Claim | str:
-    """The claim, or why there is none ("skipped" or "deferred")."""
+    """The claim, or why there is none ("skipped" or "deferred").
+
+    Two statements in the common case: the outlet's row locked (only for a delivery that
+    looks due; outlet before delivery, as everywhere), then one conditional UPDATE that
+    takes the delivery if it is its turn and the outlet has a free slot. Under the outlet's
+    lock that UPDATE's snapshot sees every other claim for the outlet, so the in-flight
+    count is exact; the state condition lets exactly one worker take a delivery."""
     with transaction():
         now = utcnow()
-        delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None or delivery.state != DeliveryState.PENDING or delivery.next_attempt_at > now:
-            return "skipped"  # a repeated or early message: decided without taking locks
-        outlet = locked(Outlet, delivery.outlet_id)  # outlet before delivery, as everywhere
-        delivery = locked(Delivery, delivery_id)
-        if not _is_its_turn(delivery, now):
-            return "skipped"
-        if db.session.scalar(_in_flight(outlet.id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]:
-            delivery.deferred_at = delivery.deferred_at or now  # a finishing attempt queues it again
-            return "deferred"
-        if not _circuit_admits(outlet, now):
-            return "skipped"
-        return _lease(delivery, outlet, now)
+        outlet = db.session.scalar(
+            select(Outlet).join(Delivery, Delivery.outlet_id == Outlet.id)
+            .where(Delivery.id == delivery_id, *_due(Delivery, now))
+            .with_for_update(of=Outlet).execution_options(populate_existing=True))
+        if outlet is None or not _circuit_open_to(outlet, now):
+            return "skipped"  # a repeated or early message, or the outlet takes no traffic
+        delivery = _take(delivery_id, outlet.id, now)
+        if delivery is None:
+            return _not_taken(delivery_id, outlet.id, now)
+        probe = _admit_probe(outlet, now)
+        signed = signing.Signed(delivery.id, delivery.article_id, delivery.sequence, delivery.kind.value)
+        return Claim(delivery.id, delivery.lease_token, delivery.attempts, outlet.url, outlet.secret, signed,
+                     _headers(outlet, delivery), WEBHOOK_FORMATS[outlet.format].render(delivery.document),
+                     now, outlet.id, probe)
 
 
-def _lease(delivery: Delivery, outlet: Outlet, now: datetime) -> Claim:
-    delivery.state, delivery.deferred_at = DeliveryState.SENDING, None
-    delivery.attempts += 1
-    delivery.lease_token = secrets.token_hex(16)
-    delivery.lease_expires_at = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    signed = signing.Signed(delivery.id, delivery.article_id, delivery.sequence, delivery.kind.value)
-    return Claim(delivery.id, delivery.lease_token, delivery.attempts, outlet.url, outlet.secret, signed,
-                 _headers(outlet, delivery), WEBHOOK_FORMATS[outlet.format].render(delivery.document), now)
+def _due(delivery, now: datetime) -> tuple:
+    return delivery.state == DeliveryState.PENDING, delivery.next_attempt_at <= now
+
+
+def _take(delivery_id: str, outlet_id: str, now: datetime) -> Delivery | None:
+    """Pending -> sending under a new lease, if it is its turn and the outlet has a slot."""
+    lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    has_slot = _in_flight(outlet_id, now).scalar_subquery() < current_app.config["OUTLET_MAX_IN_FLIGHT"]
+    return db.session.scalar(
+        update(Delivery).where(Delivery.id == delivery_id, *_due(Delivery, now),
+                               ~_unfinished_predecessor(Delivery), has_slot)
+        .values(state=DeliveryState.SENDING, deferred_at=None, attempts=Delivery.attempts + 1,
+                lease_token=secrets.token_hex(16), lease_expires_at=now + lease)
+        .returning(Delivery).execution_options(synchronize_session=False))
+
+
+def _not_taken(delivery_id: str, outlet_id: str, now: datetime) -> str:
+    """Why the UPDATE took nothing: not its turn ("skipped"), or no free slot ("deferred":
+    marked, so a finishing attempt queues it again)."""
+    delivery = locked(Delivery, delivery_id)
+    if not _is_its_turn(delivery, now):
+        return "skipped"
+    if db.session.scalar(_in_flight(outlet_id, now)) >= current_app.config["OUTLET_MAX_IN_FLIGHT"]:
+        delivery.deferred_at = delivery.deferred_at or now
+        return "deferred"
+    return "skipped"
 
 
 def _in_flight(outlet_id, now: datetime):
     """SELECT how many of the outlet's deliveries are being sent under a live lease (a
     dead worker's expired lease holds no slot). ``outlet_id`` is a value or a column."""
-    sending = aliased(Delivery)
+    sending = _SENDING
     return select(func.count()).select_from(sending).where(
         sending.outlet_id == outlet_id, sending.state == DeliveryState.SENDING,
         sending.lease_expires_at > now)
@@ -127,25 +156,29 @@ def _unfinished_predecessor(delivery):
     """EXISTS an earlier, unfinished version for the same outlet and article.
 
     ``delivery`` is a row (its values) or the Delivery entity (a correlated subquery)."""
-    earlier = aliased(Delivery)
+    earlier = _EARLIER
     return exists().where(earlier.outlet_id == delivery.outlet_id,
                           earlier.article_id == delivery.article_id,
                           earlier.sequence < delivery.sequence,
                           earlier.state.not_in(FINAL_STATES))
 
 
-def _circuit_admits(outlet: Outlet, now: datetime) -> bool:
-    """Closed: yes. Open or probing past its retry time: this delivery is the probe."""
+def _circuit_open_to(outlet: Outlet, now: datetime) -> bool:
+    """Closed: yes. Open or probing past its retry time: a probe may go."""
     if not outlet.enabled:
         return False
+    return outlet.circuit == Circuit.CLOSED or bool(outlet.circuit_retry_at and
+                                                    outlet.circuit_retry_at <= now)
+
+
+def _admit_probe(outlet: Outlet, now: datetime) -> bool:
+    """Whether the delivery just taken is the outlet's probe (its circuit was not closed)."""
     if outlet.circuit == Circuit.CLOSED:
-        return True
-    if outlet.circuit_retry_at and outlet.circuit_retry_at <= now:
-        outlet.circuit = Circuit.PROBING
-        # A probe whose worker dies does not hold the circuit for ever.
-        outlet.circuit_retry_at = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-        return True
-    return False
+        return False
+    outlet.circuit = Circuit.PROBING
+    # A probe whose worker dies does not hold the circuit for ever.
+    outlet.circuit_retry_at = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    return True
 
 
 def _headers(outlet: Outlet, delivery: Delivery) -> dict:
@@ -193,17 +226,75 @@ def _extend_lease(claim: Claim) -> bool:
 
 
 def _record(claim: Claim, result: webhook.Result) -> str:
+    if result.delivered and not claim.probe:
+        outcome = _record_delivered(claim, result)
+        if outcome is not None:
+            return outcome
+    return _record_any(claim, result)
+
+
+class _NotTheCommonCase(Exception):
+    """Raised inside ``_record_delivered``'s transaction to undo it (the full path records)."""
+
+
+def _record_delivered(claim: Claim, result: webhook.Result) -> str | None:
+    """A success on a healthy outlet, in three statements and without locking the outlet
+    (unless its last success stamp is a second old): the delivery's compare-and-set on its
+    lease, the attempt, the stamp. None when it is not that case: nothing is written then."""
+    config = current_app.config
+    try:
+        with transaction() as session:
+            now = utcnow()
+            healthy, stale = session.execute(select(
+                (Outlet.circuit == Circuit.CLOSED) & (Outlet.consecutive_failures == 0),
+                Outlet.last_success_at.is_(None)
+                | (Outlet.last_success_at < now - timedelta(seconds=SUCCESS_STAMP_SECONDS)))
+                .where(Outlet.id == claim.outlet_id)).one()
+            if not healthy:
+                raise _NotTheCommonCase
+            if stale:  # outlet before delivery; conditional, so concurrent stamps agree
+                session.execute(update(Outlet).where(
+                    Outlet.id == claim.outlet_id, Outlet.circuit == Circuit.CLOSED,
+                    Outlet.consecutive_failures == 0,
+                    Outlet.last_success_at.is_(None) | (Outlet.last_success_at < now))
+                    .values(last_success_at=now).execution_options(synchronize_session=False))
+            # Counted with this delivery still sending: only a full outlet can have deferred some.
+            was_full = _in_flight(claim.outlet_id, now).scalar_subquery() >= config["OUTLET_MAX_IN_FLIGHT"]
+            row = session.execute(
+                update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.lease_token == claim.token,
+                                       Delivery.state == DeliveryState.SENDING)
+                .values(state=DeliveryState.DELIVERED, delivered_at=now, ended_at=now,
+                        last_status_code=result.status_code, last_error=result.error,
+                        lease_token=None, lease_expires_at=None)
+                .returning(Delivery.article_id, Delivery.sequence, was_full)
+                .execution_options(synchronize_session=False)).first()
+            if row is None:  # the lease was lost: the full path records the late attempt
+                raise _NotTheCommonCase
+            session.add(_attempt_row(claim, result, "delivered"))
+    except _NotTheCommonCase:
+        return None
+    _log_attempt(claim, result, "delivered")
+    _queue_successor(claim.outlet_id, row.article_id, row.sequence)
+    if row[2]:
+        _queue_deferred(claim.outlet_id)
+    return "delivered"
+
+
+def _attempt_row(claim: Claim, result: webhook.Result, outcome: str) -> DeliveryAttempt:
+    return DeliveryAttempt(delivery_id=claim.delivery_id, number=claim.number, started_at=claim.started_at,
+                           latency_ms=result.latency_ms, status_code=result.status_code, error=result.error,
+                           response_excerpt=result.excerpt, outcome=outcome)
+
+
+def _record_any(claim: Claim, result: webhook.Result) -> str:
     with transaction() as session:
         now = utcnow()
         delivery = session.get(Delivery, claim.delivery_id)
         outlet = _outlet_to_update(delivery.outlet_id, result, now)
         delivery = locked(Delivery, claim.delivery_id)
         outcome = _outcome(delivery, result)
-        session.add(DeliveryAttempt(
-            delivery_id=delivery.id, number=claim.number, started_at=claim.started_at,
-            latency_ms=result.latency_ms, status_code=result.status_code, error=result.error,
-            response_excerpt=result.excerpt, outcome=outcome if delivery.lease_token == claim.token
-            else "late"))
+        session.add(_attempt_row(claim, result, outcome if delivery.lease_token == claim.token
+                                 else "late"))
         if delivery.lease_token != claim.token:  # the lease expired and was given to another
             return "late"
         was_probe = outlet.circuit == Circuit.PROBING
@@ -313,11 +404,14 @@ def _queue_follow_ups(delivery: Delivery, outcome: str, was_probe: bool) -> None
     if outcome == "delivered" and was_probe:  # beyond the outlet's slots they are deferred
         outbox.queue(_due_ids(utcnow(), Delivery.outlet_id == delivery.outlet_id))
         return
+    _queue_successor(delivery.outlet_id, delivery.article_id, delivery.sequence)
+
+
+def _queue_successor(outlet_id: str, article_id: str, sequence: int) -> None:
+    """The next version for the same outlet and article, now that this one is final."""
     successor = db.session.scalar(
-        select(Delivery.id).where(Delivery.outlet_id == delivery.outlet_id,
-                                  Delivery.article_id == delivery.article_id,
-                                  Delivery.sequence > delivery.sequence,
-                                  Delivery.state == DeliveryState.PENDING)
+        select(Delivery.id).where(Delivery.outlet_id == outlet_id, Delivery.article_id == article_id,
+                                  Delivery.sequence > sequence, Delivery.state == DeliveryState.PENDING)
         .order_by(Delivery.sequence).limit(1))
     if successor:
         outbox.queue([successor])
