@@ -6,7 +6,7 @@ from flask.views import MethodView
 from app.api.http import ApiBlueprint
 from app.publishing import feeds
 
-blp = ApiBlueprint("feeds", __name__, url_prefix="/v1/feeds",
+blp = ApiBlueprint("feeds", __name__, url_prefix="/v1/feeds", rate_limit="per_address",
                    description="Atom feeds of feed outlets (public)")
 ATOM = {"application/atom+xml": {"schema": {"type": "string"}}}
 

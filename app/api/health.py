@@ -7,7 +7,8 @@ from app.api.http import ApiBlueprint
 from app.platform import system
 from app.schemas.system import HealthSchema, ReadinessSchema
 
-blp = ApiBlueprint("health", __name__, description="Probes for load balancers and orchestrators")
+blp = ApiBlueprint("health", __name__, rate_limit="exempt",
+                   description="Probes for load balancers and orchestrators")
 
 
 @blp.route("/healthz")

@@ -29,7 +29,14 @@ class StrictParser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
+    """A blueprint that declares its rate-limit class beside its views (app/api/limits.py):
+    ``per_token`` (the editorial default), ``per_address``, ``per_site_key`` or ``exempt``."""
+
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args, rate_limit: str = "per_token", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limit = rate_limit
 
 
 IF_MATCH_PARAM = {

@@ -22,7 +22,6 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse, storage, strategies
 
-from app.api import feeds, health, public, snippet
 from app.api.browser import skip_on_hot_path
 from app.errors import TooManyRequests
 
@@ -35,17 +34,25 @@ def init_limits(app: Flask) -> Limiter:
         _token_or_address, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE_URL"],
         strategy="fixed-window", headers_enabled=True, swallow_errors=True,
         default_limits=[lambda: f"{current_app.config['EDITORIAL_RATE_LIMIT_PER_MINUTE']}/minute"])
-    limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
-                  key_func=lambda: f"addr:{request.remote_addr}")(feeds.blp)
-    limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
-                  key_func=lambda: f"addr:{request.remote_addr}")(snippet.blp)
-    limiter.exempt(public.blp)  # PublicLimiter below, called once the site key is known
-    limiter.exempt(health.blp)
+    for blueprint in app.blueprints.values():
+        _apply_class(limiter, blueprint, getattr(blueprint, "rate_limit", "per_token"))
     app.extensions["public_limiter"] = PublicLimiter(app.config["RATE_LIMIT_STORAGE_URL"])
     app.extensions["failed_auth_limiter"] = FailedAuthLimiter(app.config["RATE_LIMIT_STORAGE_URL"])
     skip_on_hot_path(app.before_request_funcs[None], "_check_request_limit")
     skip_on_hot_path(app.after_request_funcs[None], "__inject_headers")
     return limiter
+
+
+def _apply_class(limiter: Limiter, blueprint, rate_limit: str) -> None:
+    """The class a blueprint declares (ApiBlueprint's ``rate_limit``); per token is the
+    limiter's default. Per site key: PublicLimiter, called once the key is known."""
+    if rate_limit == "per_address":
+        limiter.limit(lambda: f"{current_app.config['PUBLIC_RATE_LIMIT_PER_MINUTE']}/minute",
+                      key_func=lambda: f"addr:{request.remote_addr}")(blueprint)
+    elif rate_limit in ("per_site_key", "exempt"):
+        limiter.exempt(blueprint)
+    elif rate_limit != "per_token":
+        raise ValueError(f"unknown rate-limit class {rate_limit!r} on {blueprint.name}")
 
 
 def _token_or_address() -> str:

@@ -26,7 +26,7 @@ from app.experiments.event_stores import event_store
 from app.experiments.serving import Snapshot
 from app.schemas.experiments import EventBatchSchema, EventReportSchema, ServedSchema
 
-blp = ApiBlueprint("public", __name__, url_prefix="/v1",
+blp = ApiBlueprint("public", __name__, url_prefix="/v1", rate_limit="per_site_key",
                    description="Public headline serving and event reporting (site key)")
 ARTICLE_IDS = re.compile(r"[0-9A-Za-z]{1,26}(,[0-9A-Za-z]{1,26})*\Z")
 SITE_KEY = [{"siteKey": []}]

@@ -16,7 +16,7 @@ from app import snippet
 from app.api.http import ApiBlueprint
 from app.errors import NotFound
 
-blp = ApiBlueprint("snippet", __name__, url_prefix="/v1/serve",
+blp = ApiBlueprint("snippet", __name__, url_prefix="/v1/serve", rate_limit="per_address",
                    description="The front-page snippet: a script that runs headline tests (public)")
 SHORT_CACHE = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
