@@ -20,7 +20,6 @@ expected split, for the sample-ratio check). Both also count outcomes for metric
   of visitors is refused (503) rather than evicting counters.
 """
 
-import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -229,8 +228,7 @@ class RedisEventStore:
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
         args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
                 msgspec.json.encode(events),
-                json.dumps(Counter(rejected), separators=(",", ":")),
-                json.dumps(weights or {}, separators=(",", ":"))]
+                msgspec.json.encode(Counter(rejected)), msgspec.json.encode(weights or {})]
         try:
             codes = self._record(keys=[PENDING, METRICS], args=args)
         except redis.RedisError as error:  # nothing was accepted: the client may resend all
