@@ -97,3 +97,36 @@ def test_a_flush_that_fails_keeps_its_batch_for_the_next(app, client, running, r
     with app.app_context():
         assert redis_store.flush() == 8  # the failed batch and the new one
     assert _counts(app, client, article_id, editor) == [(8, 0), (0, 0)]
+
+
+def test_both_stores_give_every_event_the_same_outcome(app, running, redis_store):
+    """One batch that exercises every rule, in order, on the database and the Redis store."""
+    from app.models import utcnow
+    from app.services.event_stores import DatabaseEventStore
+    from app.services.events import Event
+
+    _article_id, (first, second), experiment_id, _key, _editor, _admin = running
+
+    def event(kind, candidate, visitor, event_id=""):
+        return Event(kind, experiment_id, candidate, visitor, event_id)
+
+    batch = [
+        event("c", first, "a", "c-early"),  # a click before its impression: refused ...
+        event("i", first, "a"), event("i", first, "a"),
+        event("c", first, "a", "c-early"),  # ... so its id is free: counted now
+        event("c", first, "a", "c-early"),  # a duplicate
+        event("c", first, "a"), event("c", first, "a"),  # a third click, two impressions
+        event("e", first, "a"), event("e", first, "a"), event("e", first, "a"),
+        event("e", second, "a"), event("c", second, "a"),  # nothing shown of the second
+        event("i", second, "b", "i-b"), event("i", second, "b", "i-b"), event("c", second, "b"),
+    ]
+    weights = {experiment_id: [(first, 0.5), (second, 0.5)]}
+    with app.app_context():
+        period = experiment_counts.period_start(utcnow())
+        in_database = DatabaseEventStore().record(batch, period, [], weights)
+        in_redis = redis_store.record(batch, period, [], weights)
+    assert in_redis == in_database
+    assert in_redis == ["click_without_impression", "accepted", "accepted", "accepted", "duplicate",
+                        "accepted", "click_without_impression", "accepted", "accepted",
+                        "engaged_without_click", "engaged_without_click", "click_without_impression",
+                        "accepted", "duplicate", "accepted"]

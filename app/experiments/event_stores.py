@@ -20,7 +20,6 @@ expected split, for the sample-ratio check). Both also count outcomes for metric
   of visitors is refused (503) rather than evicting counters.
 """
 
-import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -44,38 +43,51 @@ PENDING = "mh:events:pending"
 FLUSHING = "mh:events:flush:"
 METRICS = "mh:events:metrics"
 
-# ARGV: period (epoch seconds), dedup ttl, visitor ttl, the events as a JSON list of
-# [kind, experiment, candidate, visitor, event id], and the validation rejections as a JSON
-# object {reason: count}. Returns one letter per event: Accepted, Duplicate, or Click
-# without impression. One round trip per batch, with the arguments in two strings.
+# ARGV: period (epoch seconds), dedup ttl, visitor ttl, the events as lines of
+# "kind TAB experiment TAB candidate TAB visitor TAB event id" (validated: none of them can
+# hold a tab or a newline), the validation rejections as a JSON object {reason: count},
+# and the weights in force as JSON. Returns one letter per event: Accepted, Duplicate,
+# Click without impression or Engaged without click. One round trip per batch.
+# What visitors were shown is read with one HMGET and written with one HSET per test, not
+# a call per event (each write is also a line of the fsync'd AOF): Redis runs the script
+# alone, so reading, applying the rules in batch order on a copy, and writing is atomic.
 RECORD_SCRIPT = """
 local period, dedup_ttl, visitor_ttl = ARGV[1], ARGV[2], ARGV[3]
-local weights = cjson.decode(ARGV[6])
-local outcomes, counts, tests, shown = {}, {}, {}, {}
-local tally = {accepted = 0, duplicate = 0, click_without_impression = 0, engaged_without_click = 0}
 -- What a click needs before it (impression), and what an engaged event needs (click).
-local needs = {c = ':i', e = ':c'}
+local needs = {c = ':i', e = ':c', i = ':i'}
 local refusals = {c = 'C', e = 'E'}
-for _, event in ipairs(cjson.decode(ARGV[4])) do
-  local kind, exp, cand, visitor, eid = event[1], event[2], event[3], event[4], event[5]
-  -- What each visitor was shown: one hash per experiment, expiring with it.
-  local seen_key, seen_field = 'mh:events:seen:' .. exp, cand .. ':' .. visitor
+local events, wanted = {}, {}
+local line = '(%a)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\n]*)\\n'
+for kind, exp, cand, visitor, eid in string.gmatch(ARGV[4], line) do
+  local base = cand .. ':' .. visitor
+  local counted, needed = base .. ':' .. kind, base .. needs[kind]
+  events[#events + 1] = {kind, exp, cand, eid, counted, needed}
+  local fields = wanted[exp]
+  if not fields then fields = {}; wanted[exp] = fields end
+  if not fields[counted] then fields[counted] = true; fields[#fields + 1] = counted end
+  if not fields[needed] then fields[needed] = true; fields[#fields + 1] = needed end
+end
+local seen, changed = {}, {}
+for exp, fields in pairs(wanted) do
+  local values, read = {}, redis.call('HMGET', 'mh:events:seen:' .. exp, unpack(fields))
+  for index, field in ipairs(fields) do values[field] = tonumber(read[index] or '0') end
+  seen[exp], changed[exp] = values, {}
+end
+local outcomes, counts, shown = {}, {}, {}
+local tally = {accepted = 0, duplicate = 0, click_without_impression = 0, engaged_without_click = 0}
+for _, event in ipairs(events) do
+  local kind, exp, cand, eid, counted, needed = unpack(event)
+  local values, outcome = seen[exp], 'A'
   local id_key = 'mh:events:id:' .. exp .. ':' .. eid
-  local outcome = 'A'
-  tests[seen_key] = true
   if eid ~= '' and not redis.call('SET', id_key, '1', 'NX', 'EX', dedup_ttl) then
     outcome = 'D'
-  elseif kind == 'i' then
-    redis.call('HINCRBY', seen_key, seen_field .. ':i', 1)
-    shown[exp] = (shown[exp] or 0) + 1
+  elseif kind ~= 'i' and values[needed] <= values[counted] then
+    outcome = refusals[kind]
+    if eid ~= '' then redis.call('DEL', id_key) end  -- not counted: a retry is not a duplicate
   else
-    local seen = redis.call('HMGET', seen_key, seen_field .. needs[kind], seen_field .. ':' .. kind)
-    if tonumber(seen[1] or '0') <= tonumber(seen[2] or '0') then
-      outcome = refusals[kind]
-      if eid ~= '' then redis.call('DEL', id_key) end  -- not counted: a retry is not a duplicate
-    else
-      redis.call('HINCRBY', seen_key, seen_field .. ':' .. kind, 1)
-    end
+    values[counted] = values[counted] + 1
+    changed[exp][counted] = true
+    if kind == 'i' then shown[exp] = (shown[exp] or 0) + 1 end
   end
   if outcome == 'A' then
     local field = exp .. '|' .. cand .. '|' .. period .. '|' .. kind
@@ -90,14 +102,25 @@ for _, event in ipairs(cjson.decode(ARGV[4])) do
   end
   outcomes[#outcomes + 1] = outcome
 end
+-- What each visitor was shown: one hash per experiment, expiring with it.
+for exp, fields in pairs(changed) do
+  local writes = {}
+  for field in pairs(fields) do
+    writes[#writes + 1] = field
+    writes[#writes + 1] = seen[exp][field]
+  end
+  local seen_key = 'mh:events:seen:' .. exp
+  if #writes > 0 then redis.call('HSET', seen_key, unpack(writes)) end
+  redis.call('EXPIRE', seen_key, visitor_ttl)
+end
 for field, count in pairs(counts) do redis.call('HINCRBY', KEYS[1], field, count) end
 -- The impressions each arm's weight intended: accepted impressions x the weights in force.
+local weights = cjson.decode(ARGV[6])
 for exp, count in pairs(shown) do
   for _, arm in ipairs(weights[exp]) do
     redis.call('HINCRBYFLOAT', KEYS[1], exp .. '|' .. arm[1] .. '|' .. period .. '|x', count * arm[2])
   end
 end
-for seen_key in pairs(tests) do redis.call('EXPIRE', seen_key, visitor_ttl) end
 for reason, count in pairs(cjson.decode(ARGV[5])) do tally[reason] = (tally[reason] or 0) + count end
 for reason, count in pairs(tally) do
   if count > 0 then redis.call('HINCRBY', KEYS[2], reason, count) end
@@ -228,9 +251,9 @@ class RedisEventStore:
         dedup_ttl = config["EVENT_DEDUP_HOURS"] * 3600
         visitor_ttl = config["EXPERIMENT_MAX_HOURS"] * 3600 + 86400
         args = [int(period.timestamp()), dedup_ttl, visitor_ttl,
-                msgspec.json.encode(events),
-                json.dumps(Counter(rejected), separators=(",", ":")),
-                json.dumps(weights or {}, separators=(",", ":"))]
+                "".join(f"{kind}\t{test}\t{arm}\t{visitor}\t{event_id}\n"
+                        for kind, test, arm, visitor, event_id in events),
+                msgspec.json.encode(Counter(rejected)), msgspec.json.encode(weights or {})]
         try:
             codes = self._record(keys=[PENDING, METRICS], args=args)
         except redis.RedisError as error:  # nothing was accepted: the client may resend all
