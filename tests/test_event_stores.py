@@ -101,9 +101,9 @@ def test_a_flush_that_fails_keeps_its_batch_for_the_next(app, client, running, r
 
 def test_both_stores_give_every_event_the_same_outcome(app, running, redis_store):
     """One batch that exercises every rule, in order, on the database and the Redis store."""
+    from app.experiments.event_stores import DatabaseEventStore
+    from app.experiments.events import Event
     from app.models import utcnow
-    from app.services.event_stores import DatabaseEventStore
-    from app.services.events import Event
 
     _article_id, (first, second), experiment_id, _key, _editor, _admin = running
 
