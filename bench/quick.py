@@ -133,8 +133,7 @@ def experiment_load(runner: Runner, services: dict) -> Outcome:
     if missing:
         return skipped("experiment_load", missing)
     status, out, _ = runner.script("experiment_load", [
-        "--rounds", "1", "--duration", "3", "--database-url", services["postgresql"],
-        "--redis-url", services["redis"] + "/13"], 900)
+        "--rounds", "1", "--duration", "3", "--database-url", services["postgresql"]], 900)
     if status != 0:
         return runner.failure("experiment_load", status)
     rows = summarise(markdown_table(out, "endpoint"), "experiment_load",
