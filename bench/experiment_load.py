@@ -37,17 +37,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import redis
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_overhead import call, gunicorn, start  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 OURS, BARE = 8611, 8612
 FRONT_PAGE = 20  # articles per serving request in the main table
@@ -65,25 +65,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,20,100", help="front-page sizes for the cost growth")
     args = parser.parse_args()
     args.sizes = sorted({int(n) for n in args.sizes.split(",") if n} | {FRONT_PAGE})
-    with scratch_database(args.database_url) as url, durable_redis(args.events_fsync) as redis_url:
+    with (scratch_database(args.database_url, "masthead_load") as url,
+          durable_redis(args.events_fsync) as redis_url):
         run(args, url, redis_url)
-
-
-class scratch_database:
-    def __init__(self, server_url: str):
-        self.name = f"masthead_load_{uuid.uuid4().hex[:8]}"
-        self.admin = create_engine(make_url(server_url).set(database="postgres"),
-                                   isolation_level="AUTOCOMMIT")
-        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
-
-    def __enter__(self) -> str:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return self.url
-
-    def __exit__(self, *_exc) -> None:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
 
 
 class durable_redis:

@@ -75,8 +75,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench.experiment_load import scratch_database  # noqa: E402
 from bench.http_overhead import load_articles  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from bench.webhook_sink import Sink  # noqa: E402
 
 SECRET = "whsec_bench_secret_0123456789"

@@ -21,11 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_database  # noqa: E402
+
 PYTHON = sys.executable
 
 
@@ -115,7 +119,8 @@ def http_overhead(runner: Runner, services: dict) -> Outcome:
     json_path = runner.logs / "http_overhead.json"
     argv = ["--rounds", "2", "--requests", "200", "--data", str(runner.args.data),
             "--json", str(json_path)]
-    with ScratchDatabase(services.get("postgresql")) as url:
+    server = services.get("postgresql")
+    with scratch_database(server, "masthead_quick") if server else nullcontext() as url:
         database = ["--database-url", url] if url else []
         status, _out, _ = runner.script("http_overhead", argv + database, 900)
     if status != 0:
@@ -230,31 +235,6 @@ def probe_services(args) -> dict:
     except Exception as error:
         print(f"Redis at {args.redis_url}: {type(error).__name__}", file=sys.stderr)
     return services
-
-
-class ScratchDatabase:
-    """A database of its own on the server (dropped afterwards); None without a server."""
-
-    def __init__(self, server_url: str | None):
-        self.server_url, self.engine = server_url, None
-        self.name = f"masthead_quick_{uuid.uuid4().hex[:8]}"
-
-    def __enter__(self) -> str | None:
-        if self.server_url is None:
-            return None
-        from sqlalchemy import create_engine, make_url, text
-        self.engine = create_engine(make_url(self.server_url).set(database="postgres"),
-                                    isolation_level="AUTOCOMMIT")
-        with self.engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return make_url(self.server_url).set(database=self.name).render_as_string(hide_password=False)
-
-    def __exit__(self, *_exc) -> None:
-        if self.engine is not None:
-            from sqlalchemy import text
-            with self.engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-            self.engine.dispose()
 
 
 def main() -> None:

@@ -25,11 +25,10 @@ import re
 import statistics
 import sys
 import time
-import uuid
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +40,7 @@ from app.models import Role  # noqa: E402
 from app.platform import users  # noqa: E402
 from app.platform.uow import transaction  # noqa: E402
 from app.text import nfc, without_forbidden  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 BATCH = 500
 ARABIC_WORD = re.compile(r"[\u0621-\u064a]{3,}")
@@ -154,24 +154,6 @@ def explain(app, query: str) -> str:
     return " > ".join(nodes)
 
 
-class ScratchDatabase:
-    def __init__(self, server_url: str):
-        self.name = f"masthead_search_{uuid.uuid4().hex[:8]}"
-        self.admin = create_engine(make_url(server_url).set(database="postgres"),
-                                   isolation_level="AUTOCOMMIT")
-        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
-
-    def __enter__(self) -> str:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return self.url
-
-    def __exit__(self, *_exc) -> None:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
-
-
 def run(args, url: str, records: list[dict]) -> list[dict]:
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "CELERY_BROKER_URL": "memory://",
@@ -222,7 +204,7 @@ def main() -> None:
     if not list((args.data / "saudinewsnet").glob("*.zip")):
         raise SystemExit(f"no SaudiNewsNet archives under {args.data / 'saudinewsnet'}")
     records = list(corpus(args.data))
-    with ScratchDatabase(args.database_url) as url:
+    with scratch_database(args.database_url, "masthead_search") as url:
         rows = run(args, url, records)
     print(f"{len(rows[-1]['queries'])} queries (words and two-word phrases from headlines), "
           "each timed once per plan; service level: query and page load, in process")
