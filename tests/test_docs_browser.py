@@ -2,18 +2,12 @@
 offline under its Content-Security-Policy, lists every endpoint family, and runs one
 authenticated "try it out" call against the live API."""
 
-import shutil
-import threading
-from contextlib import contextmanager
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser_helpers import chromium, live_server
 from tests.conftest import make_app
 from tests.factories import Factory
-from tests.services import REQUIRE_SERVICES
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 FAMILIES = {"articles", "comments", "deliveries", "experiments", "feeds", "headlines", "health", "imports",
             "outlets", "public", "revisions", "sites", "system", "users", "workflow"}
 WAIT = 30
@@ -21,33 +15,11 @@ WAIT = 30
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if REQUIRE_SERVICES:
-            pytest.fail("REQUIRE_SERVICES=1 but chromium/chromedriver are not installed (apt-get install "
-                        "chromium chromium-driver)")
-        pytest.skip("chromium and chromedriver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = chromium()
     try:
         yield driver
     finally:
         driver.quit()
-
-
-@contextmanager
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
 
 
 def test_docs_page_lists_every_family_and_tries_an_authenticated_call(browser, tmp_path):
