@@ -3,6 +3,7 @@ tests that drive a real browser over pages on their own origin."""
 
 import functools
 import http.server
+import importlib.util
 import json
 import shutil
 import threading
@@ -38,6 +39,25 @@ def chromium(width: int = 1000, height: int = 700):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@contextmanager
+def browser_session(width: int = 1000, height: int = 700):
+    """``chromium()`` for the length of a block (a fixture's), quit after."""
+    driver = chromium(width, height)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def front_page_setup():
+    """examples/front-page/setup.py as a module (the example is not a package)."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "front-page" / "setup.py"
+    spec = importlib.util.spec_from_file_location("front_page_setup", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -4,7 +4,7 @@ authenticated "try it out" call against the live API."""
 
 import pytest
 
-from tests.browser_helpers import chromium, live_server
+from tests.browser_helpers import browser_session, live_server
 from tests.conftest import make_app
 from tests.factories import Factory
 
@@ -15,11 +15,8 @@ WAIT = 30
 
 @pytest.fixture(scope="module")
 def browser():
-    driver = chromium()
-    try:
+    with browser_session() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_docs_page_lists_every_family_and_tries_an_authenticated_call(browser, tmp_path):

@@ -6,7 +6,6 @@ in view for a second), the click counts for the candidate shown, staying on the 
 counts one engaged read, and the experiments' results show exactly that. With the API
 stopped the page keeps its default headlines and no script error is logged."""
 
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.browser_helpers import chromium, require_chromium, responses, static_site
+from tests.browser_helpers import browser_session, front_page_setup, require_chromium, responses, static_site
 from tests.factories import Factory
 from tests.services import require
 from tests.worker_stack import ApiServer, Stack, database
@@ -42,14 +41,6 @@ new PerformanceObserver(function (list) {
 setTimeout(function () { done(0); }, 500);"""
 
 
-def _example_setup():
-    path = ROOT / "examples" / "front-page" / "setup.py"
-    spec = importlib.util.spec_from_file_location("front_page_setup", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(params=["embedded", "services"])
 def live(request, tmp_path):
     require_chromium()
@@ -72,11 +63,8 @@ def live(request, tmp_path):
 
 @pytest.fixture
 def browser():
-    driver = chromium(1000, 700)
-    try:
+    with browser_session() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _wait(check, timeout: float = 20, what: str = "the page"):
@@ -114,7 +102,7 @@ def test_snippet_runs_headline_tests_on_the_example_front_page(live, browser, tm
     client = stack.app.test_client()
     factory = Factory(stack.app, client)
     (_admin, admin_headers), (_editor, editor) = factory.login("admin"), factory.login("editor")
-    setup = _example_setup()
+    setup = front_page_setup()
     stories = setup.setup(base, admin_headers["Authorization"].removeprefix("Bearer "), tmp_path / "site")
     key = _site_key(tmp_path / "site" / "index.html")
     ids = ",".join(story["id"] for story in stories)

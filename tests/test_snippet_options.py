@@ -4,7 +4,6 @@ straight into the database): without storage nothing is stored; with consent req
 nothing is sent or stored before consent; a batch that fails is sent again with the same
 event ids and counted once."""
 
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -12,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from app import migrate
-from tests.browser_helpers import chromium, live_server, requests_sent, require_chromium, static_site
+from tests.browser_helpers import (
+    browser_session,
+    front_page_setup,
+    live_server,
+    requests_sent,
+    require_chromium,
+    static_site,
+)
 from tests.conftest import make_app
 from tests.factories import Factory
 
@@ -21,14 +27,6 @@ OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThrou
 ONLINE = {**OFFLINE, "offline": False}
 HEADLINES = "return Array.from(document.querySelectorAll('[data-masthead-article]'), " \
             "function (e) { return [e.textContent, e.getAttribute('dir')]; });"
-
-
-def _example_setup():
-    path = ROOT / "examples" / "front-page" / "setup.py"
-    spec = importlib.util.spec_from_file_location("front_page_setup", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +40,7 @@ def example(tmp_path_factory):
     client = app.test_client()
     factory = Factory(app, client)
     (_admin, admin), (_editor, editor) = factory.login("admin"), factory.login("editor")
-    setup = _example_setup()
+    setup = front_page_setup()
     with live_server(app) as base:
         stories = setup.setup(base, admin["Authorization"].removeprefix("Bearer "), folder / "site" / "plain")
         key = (folder / "site" / "plain" / "index.html").read_text().split('data-key="', 1)[1].split('"')[0]
@@ -55,11 +53,8 @@ def example(tmp_path_factory):
 
 @pytest.fixture
 def browser():
-    driver = chromium(1000, 700)
-    try:
+    with browser_session() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _impressions(example) -> dict[str, int]:
