@@ -58,6 +58,12 @@ class PreconditionRequired(DomainError):
 class ValidationFailed(DomainError):
     status, slug, title = 422, "validation-failed", "Invalid request"
 
+    @classmethod
+    def at(cls, field: str, message: str, *, detail: str | None = None,
+           location: str = "json") -> "ValidationFailed":
+        """One invalid input: ``field`` a JSON pointer into the body (or the query)."""
+        return cls(detail or message, errors=[{"location": location, "field": field, "message": message}])
+
 
 class BadRequest(DomainError):
     status, slug, title = 400, "bad-request", "Malformed request"

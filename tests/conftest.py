@@ -167,3 +167,15 @@ def resolver(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return state
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test only (no persistence): the shared Redis is never taken down."""
+    from tests.worker_stack import RedisServer
+    server = RedisServer(tmp_path / "redis.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

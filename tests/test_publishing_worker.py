@@ -4,18 +4,13 @@ goes down while articles are published, and a correction that must wait for the 
 before it. What tests/test_publishing.py checks in-process is checked here across process
 boundaries, where messages get lost, leases expire and requests are sent twice."""
 
-import os
-import signal
-import subprocess
 import time
-import warnings
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
 import pytest
-import redis
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -26,7 +21,7 @@ from app.platform.uow import transaction
 from tests.experiment_helpers import etag_headers, live_seed_article
 from tests.factories import Factory
 from tests.receiver import Receiver, TricklingReceiver
-from tests.worker_stack import Stack, database, free_port
+from tests.worker_stack import Stack, database
 from tests.workflow_helpers import transition
 
 pytestmark = pytest.mark.worker
@@ -60,27 +55,10 @@ def receiver():
         yield receiver
 
 
-def _restart_exited_workers(stack: Stack) -> None:
-    """Start again any worker that exited, as a supervisor (compose's ``restart:
-    unless-stopped``) would, and say so in the warnings summary. A kombu 5 worker exits on
-    its own when Redis drops while it holds unacknowledged messages (AttributeError ...
-    'hostname'); the filesystem broker's torn reads are fixed by app/broker_files.py."""
-    for process in [p for p in stack.processes if "worker" in p.args and p.poll() is not None]:
-        stack.processes.remove(process)
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # pool children it may have left behind
-        log = (stack.logs / "worker.log").read_text().splitlines()
-        crash = [line[:300] for line in log if "critical" in line.lower()][-1:] or process.returncode
-        warnings.warn(f"worker exited, started again: {crash}", stacklevel=2)
-        stack.start_worker()
-
-
 def _until(stack: Stack, done):
-    """``done()``'s first truthy value, polled (workers that exited are started again)."""
-    def check():
-        _restart_exited_workers(stack)
-        return done()
-    return stack.wait_for(check, WAIT)
+    """``done()``'s first truthy value, polled (a worker that exits is restarted by its
+    supervisor, as in every deployment)."""
+    return stack.wait_for(done, WAIT)
 
 
 def _processed(stack: Stack, receiver: Receiver, count: int) -> list:
@@ -278,65 +256,20 @@ def test_sigkill_worker_mid_500_deliveries(services_stack, receiver):
 # -- 3. the broker down while articles are published ---------------------------------------
 
 
-class RedisServer:
-    """A private redis-server on a free loopback port, without persistence: a restart
-    loses every message, as a crashed broker without AOF would."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        with self.log.open("a") as out:
-            self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        pytest.fail(f"redis-server did not start\n{self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-@pytest.fixture
-def private_broker(tmp_path):
-    """The Celery broker of this test only: the shared Redis is never taken down."""
-    server = RedisServer(tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-def test_broker_down_during_publishing(private_broker, tmp_path, receiver):
+def test_broker_down_during_publishing(private_redis, tmp_path, receiver):
     """Publishing must not depend on the broker: the outbox rows are the record, and the
     sweeper queues them once the broker is back (empty, as after a crash)."""
-    with running_stack("services", tmp_path, broker=private_broker.url, **LONG_LEASE) as stack:
+    with running_stack("services", tmp_path, broker=private_redis.url, **LONG_LEASE) as stack:
         desk = _desk(stack)
         _add_webhook(desk, receiver)
         published = [_publish_new(desk, "Before the outage")]
         _until(stack, lambda: _all_delivered(stack))  # recorded: no delivery in flight
 
-        private_broker.kill()
+        private_redis.kill()
         during = [_publish_new(desk, f"During the outage {n}") for n in range(2)]  # still 201/200
         waiting = _deliveries(stack, Delivery.article_id.in_(during))
         assert [d.state for d in waiting] == [DeliveryState.PENDING] * 2  # held by the outbox
-        private_broker.start()  # empty: the messages queued before the outage are gone too
+        private_redis.start()  # empty: the messages queued before the outage are gone too
         published += [*during, _publish_new(desk, "After the outage")]
 
         processed = _processed(stack, receiver, 4)  # worker and beat reconnect on their own

@@ -20,7 +20,6 @@ from app import migrate
 from tests.conftest import make_app
 from tests.factories import Factory
 from tests.test_cleanup_runs import distinct_lines
-from tests.test_publishing_worker import RedisServer
 from tests.worker_stack import database, free_port
 
 pytestmark = pytest.mark.worker
@@ -197,16 +196,6 @@ def test_killed_worker_and_beat_come_back(tmp_path):
 
 def _iso(moment: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def test_redis_restart_under_the_workers(tmp_path, private_redis):

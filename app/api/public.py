@@ -53,8 +53,8 @@ def check_args(args: Mapping[str, str], allowed: frozenset[str]) -> None:
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed("Invalid query parameter.", errors=[
-        {"location": "query", "field": f"/{field}", "message": message}])
+    return ValidationFailed.at(f"/{field}", message, detail="Invalid query parameter.",
+                               location="query")
 
 
 def _article_ids(raw: str | None, limit: int) -> list[str]:

@@ -191,7 +191,5 @@ def _check_assignee(user_id: str | None) -> None:
         return
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
-        raise ValidationFailed(
-            "The assignee must be an active user.",
-            errors=[{"location": "json", "field": "/assignee_id", "message": "Unknown or inactive user."}],
-        )
+        raise ValidationFailed.at("/assignee_id", "Unknown or inactive user.",
+                                  detail="The assignee must be an active user.")

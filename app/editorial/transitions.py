@@ -82,21 +82,17 @@ def _refuse_unless_allowed(actor: User, article: Article, action: str) -> None:
 def _check_inputs(rule, article: Article, step: Step) -> None:
     comment, publish_at, now = step.comment, step.publish_at, step.now
     if rule.needs_comment and not (comment or "").strip():
-        raise _invalid("/comment", f"A comment is required to {rule.action.replace('_', ' ')}.")
+        raise ValidationFailed.at("/comment", f"A comment is required to {rule.action.replace('_', ' ')}.")
     if publish_at is not None and not rule.needs_publish_at:
-        raise _invalid("/publish_at", f"publish_at only goes with schedule, not {rule.action}.")
+        raise ValidationFailed.at("/publish_at", f"publish_at only goes with schedule, not {rule.action}.")
     if rule.needs_publish_at:
         if publish_at is None:
-            raise _invalid("/publish_at", "publish_at is required to schedule.")
+            raise ValidationFailed.at("/publish_at", "publish_at is required to schedule.")
         if publish_at <= now:
-            raise _invalid("/publish_at", "publish_at must be in the future.")
+            raise ValidationFailed.at("/publish_at", "publish_at must be in the future.")
         publishing.check_embargo(article, publish_at)
     if rule.publishes:
         publishing.check_embargo(article, now)
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"location": "json", "field": field, "message": message}])
 
 
 def _details(article: Article, step: Step) -> dict:

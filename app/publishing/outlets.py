@@ -72,22 +72,19 @@ def new_secret() -> str:
 
 def _check(kind: OutletKind, data: dict) -> None:
     if data["format"] not in FORMATS[kind]:
-        raise _invalid("/format", f"A {kind.value} outlet takes one of: {', '.join(FORMATS[kind])}.")
+        raise ValidationFailed.at("/format",
+                                  f"A {kind.value} outlet takes one of: {', '.join(FORMATS[kind])}.")
     if kind == OutletKind.FEED:
         if data.get("url"):
-            raise _invalid("/url", "A feed is served by Masthead; it has no URL to call.")
+            raise ValidationFailed.at("/url", "A feed is served by Masthead; it has no URL to call.")
         return
     if not data.get("url"):
-        raise _invalid("/url", "A webhook outlet needs a URL.")
+        raise ValidationFailed.at("/url", "A webhook outlet needs a URL.")
     allowed = urlguard.parse_networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
     try:
         urlguard.check(data["url"], allowed, timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     except urlguard.RefusedUrl as refused:
-        raise _invalid("/url", str(refused)) from refused
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"location": "json", "field": field, "message": message}])
+        raise ValidationFailed.at("/url", str(refused)) from refused
 
 
 def get(outlet_id: str) -> Outlet:
