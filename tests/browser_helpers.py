@@ -69,14 +69,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def static_site(directory: Path):
     """``python -m http.server`` for ``directory`` on a free loopback port: its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as base:
+        yield base
 
 
 def responses(driver, url_part: str) -> list[str]:
@@ -96,13 +90,19 @@ def responses(driver, url_part: str) -> list[str]:
 def live_server(app):
     """The app under werkzeug's threaded server on a free loopback port: its base URL."""
     from werkzeug.serving import make_server
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    with _serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
+        yield base
+
+
+@contextmanager
+def _serving(server):
+    """Serve in a thread on the server's loopback port: its base URL; shut down after."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def requests_sent(driver) -> list[dict]:

