@@ -53,8 +53,16 @@ SCENARIOS = {  # name -> (A/A, shape of the rates over the test's traffic)
 
 @dataclass
 class Test:
-    rates: np.ndarray
-    traffic: int
+    impressions: np.ndarray  # per arm, as the real test served them
+    clicks: np.ndarray
+
+    @property
+    def rates(self) -> np.ndarray:
+        return self.clicks / self.impressions
+
+    @property
+    def traffic(self) -> int:
+        return int(self.impressions.sum())
 
 
 def load_tests(data: Path) -> list[Test]:
@@ -67,9 +75,7 @@ def load_tests(data: Path) -> list[Test]:
     tests = []
     for arm_list in arms.values():
         if len(arm_list) >= 2:
-            impressions = np.array([a[0] for a in arm_list])
-            clicks = np.array([a[1] for a in arm_list])
-            tests.append(Test(clicks / impressions, int(impressions.sum())))
+            tests.append(Test(np.array([a[0] for a in arm_list]), np.array([a[1] for a in arm_list])))
     return tests
 
 

@@ -97,6 +97,21 @@ def test_equivalent_keeps_the_leader_when_the_default_is_far_behind():
     assert verdict.winner_id == verdict.leader_id
 
 
+def test_equivalent_keeps_the_leader_when_the_default_is_probably_behind():
+    """The default is probably more than the margin behind, though not surely: the leading
+    pair is equivalent, and the leader is kept rather than running on."""
+    arms = [ArmCounts("a", 200_000, 3550), ArmCounts("b", 200_000, 4000), ArmCounts("c", 200_000, 4010)]
+    verdict = look([arms], Policy(), 3600, "a").verdict
+    assert verdict.outcome == Outcome.EQUIVALENT and verdict.winner_id == verdict.leader_id != "a"
+    assert "leading candidates" in verdict.reason
+
+
+def test_equivalence_confidence_is_its_own_setting():
+    arms = [ArmCounts("a", 40_000, 800), ArmCounts("b", 40_000, 804)]
+    assert look([arms], Policy(), 3600, "a").verdict.outcome == Outcome.EQUIVALENT
+    assert look([arms], Policy(equivalence=0.99), 3600, "a").verdict.outcome == Outcome.RUNNING
+
+
 def test_the_minimum_duration_holds_a_verdict_back_and_says_so():
     arms = [ArmCounts("a", 5000, 50), ArmCounts("b", 5000, 250)]
     held = look([arms], Policy(min_seconds=600), 300, "a").verdict

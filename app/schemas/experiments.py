@@ -37,8 +37,8 @@ OUTCOMES = ["running", "winner", "equivalent", "no_verdict"]
 class VerdictSchema(Schema):
     outcome = fields.String(metadata={"enum": OUTCOMES, "description": (
         "winner: the leader beats every other candidate (P(best) >= 1 - alpha); equivalent: no "
-        "candidate beats the leader by more than the margin, with that confidence (no "
-        "meaningful difference); no_verdict: a cap, or an editor, ended the test first")})
+        "candidate beats the kept headline by more than the margin, with the equivalence "
+        "confidence (no meaningful difference); no_verdict: a cap, or an editor, ended the test first")})
     winner_id = fields.String(allow_none=True, metadata={
         "description": "The candidate kept: the winner, or the headline kept when equivalent"})
     reason = fields.String()
