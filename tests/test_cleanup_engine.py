@@ -62,6 +62,15 @@ def test_every_line_gets_exactly_one_decision():
     ("* * *", "separator"),
     ("------", "separator"),
     ("جميع الحقوق محفوظة", "copyright"),
+    ("Tags", "tags or categories"),
+    ("الوسوم:", "tags or categories"),
+    ("Categoria: Saúde", "tags or categories"),
+    ("05/10/2018 - Publicado por: Clarissa Borba - Categoria: Saúde - Tags: sad", "tags or categories"),
+    ("October 12, 2017", "publication date"),
+    ("segunda-feira, 22 de janeiro de 2018 às 0:13", "publication date"),
+    ("Friday, March 3, 2017 at 5:30 pm", "publication date"),
+    ("الأحد 12 مارس 2015", "publication date"),
+    ("22/01/2018 - 10:15", "publication date"),
 ])
 def test_builtin_rules(line, reason):
     result = clean(f"{BODY}\n{line}", language="ar")
@@ -78,6 +87,13 @@ def test_metadata_lines(line, field):
     result = clean(f"{line}\n{BODY}")
     assert result.metadata[field] == line
     assert result.body_paragraphs == [BODY]
+
+
+@pytest.mark.parametrize("line", [
+    "The tags were removed in May 2019.", "On October 12, 2017 the council voted to close the bridge.",
+    "Categories of voters changed after 2015, officials said."])
+def test_sentences_with_dates_or_tags_are_copy(line):
+    assert clean(f"{BODY}\n{line}").body_paragraphs == [BODY, line]
 
 
 def test_long_lines_that_mention_keywords_are_copy():

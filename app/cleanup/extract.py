@@ -79,7 +79,8 @@ def extract_html(raw: bytes, language: str | None) -> Extracted:
     if tree is None:
         raise ExtractionError("No article text could be found in the page.")
     title = _title(tree)
-    text = trafilatura.extract(tree, include_comments=False, include_tables=True, fast=True)
+    text = trafilatura.extract(tree, include_comments=False, include_tables=True, fast=True,
+                              favor_recall=True)
     if _is_article(text):
         return Extracted(text, title, "trafilatura")
     paragraphs = justext.justext(html, justext.get_stoplist(JUSTEXT_STOPLISTS.get(

@@ -30,6 +30,18 @@ def _rule(name: str, kind: str, reason: str, *patterns: str) -> Rule:
 
 AGENCIES = r"واس|رويترز|ا ف ب|أ ف ب|د ب أ|أ ش أ|قنا|وام|كونا|بنا|afp|reuters|ap|spa|dpa|associated press|upi"
 
+# Dates as pages print them above or below the story: weekday, day, month, year, time.
+WEEKDAYS = (r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|"
+            r"vendredi|samedi|dimanche|[a-zç]+-feira|sábado|domingo|lunes|martes|miércoles|jueves|"
+            r"viernes|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|السبت")
+MONTHS = (r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|"
+          r"oct(ober)?|nov(ember)?|dec(ember)?|janvier|février|mars|avril|mai|juin|juillet|août|"
+          r"septembre|octobre|novembre|décembre|janeiro|fevereiro|março|abril|maio|junho|julho|"
+          r"agosto|setembro|outubro|novembro|dezembro|enero|febrero|marzo|mayo|junio|julio|"
+          r"septiembre|octubre|noviembre|diciembre|يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|"
+          r"اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر")
+TIME = r"(\s*(,|-|–|às|at|à|a las|\|)?\s*\d{1,2}[:h.]\d{2}(\s*(am|pm|[a-z]{2,4}))?)?"
+
 RULES: tuple[Rule, ...] = (
     _rule("subscribe", "boilerplate", f"{SITE}: subscription prompt",
           r"^لم تشترك بعد", r"^(اشترك|إشترك)( الان| الآن)?$", r"^للاشتراك\b", r"^اشترك (في|ب)",
@@ -72,6 +84,15 @@ RULES: tuple[Rule, ...] = (
           r"^(https?://|www\.)\S+$"),
     _rule("separator", "boilerplate", "separator line",
           r"^[\W_]+$"),
+    _rule("taxonomy", "boilerplate", f"{SITE}: tags or categories",
+          r"^(tags?|categor(y|ies)|categorias?|etiquetas?|mots-cl[eé]s|schlagw(o|ö)rter|"
+          r"الوسوم|وسوم|الكلمات الدلاليه|كلمات دلاليه|تصنيفات|التصنيفات)\s*[:：]?$",
+          r"^(tags?|categor(y|ies)|categorias?|etiquetas?)\s*[:：]\s*\S",
+          r"\s[-–|]\s*(tags?|categorias?|categor(y|ies))\s*[:：]"),
+    _rule("timestamp", "boilerplate", "publication date line",
+          rf"^(({WEEKDAYS})[,\s]+)?\d{{1,2}}(\s+de)?\s+({MONTHS})\.?(\s+de)?,?\s+\d{{4}}{TIME}$",
+          rf"^(({WEEKDAYS})[,\s]+)?({MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}}{TIME}$",
+          rf"^\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}{TIME}$"),
     _rule("credit", "credit", "metadata: agency credit",
           rf"^[(\[]?({AGENCIES})[)\]]?$"),
     _rule("agency_dateline", "dateline", "metadata: agency dateline",
