@@ -71,6 +71,10 @@ def test_every_line_gets_exactly_one_decision():
     ("Friday, March 3, 2017 at 5:30 pm", "publication date"),
     ("الأحد 12 مارس 2015", "publication date"),
     ("22/01/2018 - 10:15", "publication date"),
+    ("تعليقات (12)", "comment counter"),
+    ("12 comments", "comment counter"),
+    ("Leave a comment", "comment"),
+    ("ATENÇÃO: Comentários com textos ofensivos não serão aprovados pelo moderador.", "comment"),
 ])
 def test_builtin_rules(line, reason):
     result = clean(f"{BODY}\n{line}", language="ar")
@@ -91,9 +95,17 @@ def test_metadata_lines(line, field):
 
 @pytest.mark.parametrize("line", [
     "The tags were removed in May 2019.", "On October 12, 2017 the council voted to close the bridge.",
-    "Categories of voters changed after 2015, officials said."])
+    "Categories of voters changed after 2015, officials said.",
+    "The comments of the minister were approved by parliament on Monday."])
 def test_sentences_with_dates_or_tags_are_copy(line):
     assert clean(f"{BODY}\n{line}").body_paragraphs == [BODY, line]
+
+
+def test_the_list_under_a_tags_heading_goes_with_it():
+    result = clean(f"{BODY}\nTags\nstock car 2018, stock car brasil, interlagos")
+    assert result.body_paragraphs == [BODY]
+    assert [r["rule"] for r in result.removed] == ["builtin:taxonomy"] * 2
+    assert "the list under it" in result.removed[1]["reason"]
 
 
 def test_long_lines_that_mention_keywords_are_copy():

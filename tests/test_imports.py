@@ -170,6 +170,25 @@ def test_restore_a_removed_line_and_rerun(app, client, editor):
         "create", "import", "cleanup", "restore", "cleanup_requested", "cleanup"]
 
 
+def test_tags_dates_and_comment_counters_are_removed_with_reasons_and_each_restores(app, client, editor):
+    headers = editor[1]
+    body = ("The council voted on Monday to close the old bridge to traffic after engineers "
+            "found cracks in two of its supports, officials said.")
+    extra = ["October 12, 2017", "Tags", "bridges, council, traffic", "تعليقات (12)"]
+    done = _run(app, client, headers, _import(client, headers, "\n".join([body, *extra]).encode(),
+                                               source="wire-example"))
+    removed = {r["line"]: r for r in done["runs"][-1]["result"]["removed"]}
+    assert set(extra) <= set(removed)
+    assert {removed[line]["rule"] for line in extra} == {
+        "builtin:timestamp", "builtin:taxonomy", "builtin:comments"}
+    url = f"/v1/articles/{done['article_id']}"
+    for line in extra:
+        etag = client.get(url, headers=headers).headers["ETag"]
+        restored = client.post(f"{url}/cleanup/restore", json={"index": removed[line]["index"]},
+                               headers={**headers, "If-Match": etag})
+        assert restored.status_code == 200 and line in restored.get_json()["body"].split("\n")
+
+
 def test_runs_are_idempotent_and_learn_once(app, client, editor):
     created = _import(client, editor[1], SEED)
     run_id = created.get_json()["runs"][0]["id"]

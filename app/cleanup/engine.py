@@ -5,6 +5,7 @@ editor can read, so that nothing is silently dropped and anything can be restore
 """
 
 import hashlib
+import itertools
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,8 @@ DUPLICATE_MIN_WORDS = 8
 LEAD_LINES = 3
 # A recurring line with a sentence's shape is copy, not boilerplate ("وقد أعد مرسوم ملكي بذلك.").
 CONTENT_MIN_WORDS = 5
+TAXONOMY = "builtin:taxonomy"
+TAG_LIST = re.compile(r"^[^.!?؟:]+([,،|]\s*[^.!?؟,،|]+){1,}$")  # "a, b, c": no sentence in it
 
 
 @dataclass
@@ -99,6 +102,7 @@ def clean(text: str, *, language: str | None = None, learned: Learned | None = N
     decisions = [_first_pass(i, line, f, learned)
                  for i, (line, f) in enumerate(zip(lines, folded, strict=True))]
     _split_leads(decisions, folded)
+    _mark_tag_lists(decisions)
     if find_headlines:
         _mark_headlines(decisions, folded)
     _mark_duplicates(decisions, folded, extra_headlines)
@@ -132,6 +136,13 @@ def _split_leads(decisions: list[Decision], folded: list[str]) -> None:
             folded[d.index] = fold(lead.rest)
             return
         d.kind = next(iter(d.moved), "byline")
+
+
+def _mark_tag_lists(decisions: list[Decision]) -> None:
+    """The unpunctuated list under a "Tags" or "Categories" heading goes with its heading."""
+    for heading, d in itertools.pairwise(decisions):
+        if heading.rule == TAXONOMY and d.kind == "body" and TAG_LIST.match(d.line):
+            d.kind, d.rule, d.reason = "boilerplate", TAXONOMY, f"{heading.reason} (the list under it)"
 
 
 def _moved_reason(lead: Lead) -> str:

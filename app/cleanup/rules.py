@@ -84,6 +84,12 @@ RULES: tuple[Rule, ...] = (
           r"^(https?://|www\.)\S+$"),
     _rule("separator", "boilerplate", "separator line",
           r"^[\W_]+$"),
+    _rule("comments", "boilerplate", f"{SITE}: comment counter or comment prompt",
+          r"^(\d+\s+)?(comments?|comentários?|commentaires?|تعليقات|التعليقات)\s*[:(]?\s*\d*\s*\)?$",
+          r"^(leave|post|add|write) a (comment|reply)\b",
+          r"^(laisser|deixe|deja) (un|seu|su) (commentaire|comentário|comentario)",
+          r"\bcomments? (are|is) (closed|moderated)\b",
+          r"(comentários?|commentaires?|comments?)\b.{0,100}\b(moderador|moderator|modérateur|moderação|modération)"),
     _rule("taxonomy", "boilerplate", f"{SITE}: tags or categories",
           r"^(tags?|categor(y|ies)|categorias?|etiquetas?|mots-cl[eé]s|schlagw(o|ö)rter|"
           r"الوسوم|وسوم|الكلمات الدلاليه|كلمات دلاليه|تصنيفات|التصنيفات)\s*[:：]?$",
