@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import String, TypeDecorator, bindparam, create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.editorial import cleanup, cleanup_runs, sources
@@ -133,6 +134,26 @@ def test_error_that_would_recur_fails_the_run_with_a_reason(app, client, editor,
     assert run.lease_token is None and run.finished_at is not None
     history = client.get(f"/v1/articles/{run.article_id}/history", headers=editor[1]).get_json()
     assert history["items"][-1]["action"] == "cleanup_failed"
+
+
+def test_time_limit_inside_a_statement_fails_the_run_as_a_time_limit(app, client, editor, monkeypatch):
+    """The soft time limit can land while SQLAlchemy runs a statement, which wraps it in a
+    StatementError: the run still ends failed for its time limit, not as an internal error."""
+    created = _import(client, editor[1], distinct_lines(5))
+
+    class Interrupting(TypeDecorator):  # the signal lands while parameters are processed
+        impl, cache_ok = String, True
+
+        def process_bind_param(self, value, dialect):
+            raise SoftTimeLimitExceeded()
+
+    def interrupted(*args, **kwargs):
+        db.session.execute(text("SELECT :x").bindparams(bindparam("x", type_=Interrupting())), {"x": "a"})
+
+    monkeypatch.setattr(sources, "learn_next_batch", interrupted)
+    with app.app_context():
+        run = cleanup.execute(_run_id(created))
+    assert run.status == RunStatus.FAILED and "time limit" in run.error, run.error
 
 
 def test_transient_error_is_raised_and_the_retry_takes_the_run_back(committed_app, monkeypatch):

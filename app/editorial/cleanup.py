@@ -28,7 +28,7 @@ from app.editorial import articles, audit, cleanup_runs, headlines, sources
 from app.errors import NotFound
 from app.extensions import db
 from app.models import CleanupRun, RawInput, RevisionOrigin, RunStatus, Source, utcnow
-from app.platform.jobs import TimeLimitReached
+from app.platform.jobs import hit_time_limit
 from app.platform.uow import is_transient, locked, transaction
 from app.text import fold
 
@@ -120,7 +120,7 @@ def _claim(run_id: str, holder: str) -> bool:
 def _reason(error: Exception) -> str:
     if isinstance(error, ExtractionError):
         return str(error)
-    if isinstance(error, TimeLimitReached):
+    if hit_time_limit(error):
         limit = current_app.config["CLEANUP_TIME_LIMIT_SECONDS"]
         return (f"The cleanup did not finish within its time limit ({limit:g} s): the page is "
                 "too large or too complex to clean. The raw bytes are kept.")

@@ -24,6 +24,18 @@ _AFTER_COMMIT = "jobs_after_commit"  # session.info key: (task name, args) to se
 TimeLimitReached = SoftTimeLimitExceeded
 
 
+def hit_time_limit(error: BaseException | None) -> bool:
+    """Whether the soft time limit interrupted the work, even where a library wrapped it:
+    landing inside a statement, it comes out of SQLAlchemy as a StatementError."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, TimeLimitReached):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or getattr(error, "orig", None) or error.__context__
+    return False
+
+
 class BrokerUnavailable(DomainError):
     status, slug, title = 503, "broker-unavailable", "Background queue unavailable"
 
