@@ -1,12 +1,13 @@
 """Where the real PostgreSQL and Redis are, and throwaway databases on them."""
 
+import functools
 import os
-import uuid
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 
 import pytest
 import redis
-from sqlalchemy import create_engine, make_url, text
+
+from bench.scratch import scratch_database
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # Redis databases given to the tests alone: emptied when a test session ends. Only these
@@ -30,23 +31,8 @@ def require(name: str, scheme: str) -> str:
     pytest.skip(reason)
 
 
-@contextmanager
-def scratch_postgres(server_url: str):
-    """Create a uniquely named database on the server of ``server_url``; drop it afterwards."""
-    name = f"masthead_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(server_url).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+# One scratch-database helper for tests and benchmarks (bench/scratch.py).
+scratch_postgres = functools.partial(scratch_database, prefix="masthead_test")
 
 
 def empty_test_redis_databases() -> list[str]:
