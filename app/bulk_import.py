@@ -6,6 +6,7 @@ Each reader yields ImportItem records; `flask import` feeds them to the same ser
 
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +35,27 @@ def read(path: Path, source: str | None, language: str | None) -> Iterator[Impor
                          str(path))
 
 
-def count(path: Path) -> int:
-    """How many items ``read`` will yield (for the progress bar)."""
+def census(path: Path, source: str | None) -> Counter:
+    """How many items ``read`` will yield, per source name (for the progress bar and to
+    share the sources out between import processes)."""
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return sum(len(records) for records in _zip_records(path))
+        return Counter(record["source"] for records in _zip_records(path) for record in records)
     if suffix in (".jsonl", ".ndjson"):
         with path.open(encoding="utf-8") as lines:
-            return sum(1 for line in lines if line.strip())
-    return 1
+            return Counter(json.loads(line).get("source", source) for line in lines if line.strip())
+    return Counter({source: 1})
+
+
+def share_out(sizes: Counter, jobs: int) -> dict[str | None, int]:
+    """Each source to one of ``jobs`` processes, the biggest first to the least loaded, so
+    one source's articles are learned by one process (no two writers on its line counts)
+    and the processes get about the same work."""
+    loads, assigned = [0] * jobs, {}
+    for name, size in sorted(sizes.items(), key=lambda item: (-item[1], str(item[0]))):
+        job = loads.index(min(loads))
+        assigned[name], loads[job] = job, loads[job] + size
+    return assigned
 
 
 def _jsonl(path: Path, source: str | None, language: str | None) -> Iterator[ImportItem]:

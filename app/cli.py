@@ -1,8 +1,11 @@
 """Command-line tools: ``flask db ...`` and ``flask users ...``."""
 
 import json
+import multiprocessing
+import threading
 from collections import Counter
 from pathlib import Path
+from queue import Empty
 
 import click
 from flask import Flask, current_app
@@ -71,28 +74,102 @@ def ensure_admin(email: str) -> None:
 @click.option("--as", "email", help="Importing user (default: the first admin).")
 @click.option("--queue/--inline", default=False,
               help="Hand cleanups to the workers, or run them here (default).")
-def import_files(paths, source, language, email, queue) -> None:
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Import processes, each with its own sources (PostgreSQL only).")
+def import_files(paths, source, language, email, queue, jobs) -> None:
     """Import text, HTML, JSON Lines or SaudiNewsNet zip files, with a progress bar."""
     actor = _importing_user(email)
-    if db.engine.dialect.name == "postgresql":
-        # A bulk load can be re-run (duplicates are detected), so trading the last few
-        # milliseconds of durability on a crash for not waiting on every commit is safe.
-        db.session.execute(text("SET synchronous_commit TO OFF"))
+    if jobs > 1 and db.engine.dialect.name != "postgresql":
+        raise click.UsageError("--jobs needs PostgreSQL: SQLite takes one writer at a time.")
+    sizes = sum((bulk_import.census(path, source) for path in paths), Counter())
+    items = (item for path in paths for item in bulk_import.read(path, source, language))
     counts, failures = Counter(), Counter()
-    total = sum(bulk_import.count(path) for path in paths)
-    with click.progressbar(length=total, label="Importing", show_pos=True,
+    with click.progressbar(length=sizes.total(), label="Importing", show_pos=True,
                            show_percent=True) as bar:
-        for path in paths:
-            for item in bulk_import.read(path, source, language):
-                outcome = _import_one(actor, item, queue)
-                counts[outcome[0]] += 1
-                if outcome[0] == "failed":
-                    failures[outcome[1]] += 1
-                bar.update(1)
+        for outcome, reason in (_import_all(actor.id, items, queue) if jobs == 1 else
+                                _import_in_processes(actor.id, items, queue,
+                                                     bulk_import.share_out(sizes, jobs))):
+            counts[outcome] += 1
+            if outcome == "failed":
+                failures[reason] += 1
+            bar.update(1)
     click.echo(f"imported: {counts['imported']}, duplicates: {counts['duplicate']}, "
                f"failed: {counts['failed']}")
     for reason, number in failures.most_common():
         click.echo(f"  failed {number}: {reason}")
+
+
+def _import_all(actor_id: str, items, queue: bool):
+    """Import ``items`` one by one in this process; yields (outcome, reason) for each."""
+    if db.engine.dialect.name == "postgresql":
+        # A bulk load can be re-run (duplicates are detected), so trading the last few
+        # milliseconds of durability on a crash for not waiting on every commit is safe.
+        db.session.execute(text("SET synchronous_commit TO OFF"))
+    actor = db.session.get(User, actor_id)
+    for item in items:
+        yield _import_one(actor, item, queue)
+
+
+def _import_in_processes(actor_id: str, items, queue: bool, assigned: dict):
+    """Import ``items`` in one forked process per job, each source's items in the process
+    ``assigned`` to it; yields (outcome, reason) as the processes report them. Bounded
+    inboxes keep memory flat: reading waits for the slowest process."""
+    fork = multiprocessing.get_context("fork")
+    jobs = max(assigned.values(), default=0) + 1
+    inboxes, results = [fork.Queue(maxsize=IMPORT_INBOX) for _ in range(jobs)], fork.Queue()
+    db.session.close()
+    db.engine.dispose()  # the children open their own connections
+    app = current_app._get_current_object()
+    processes = [fork.Process(target=_import_process, args=(app, inbox, results, actor_id, queue),
+                              daemon=True) for inbox in inboxes]
+    for process in processes:
+        process.start()
+    feeder = threading.Thread(target=_feed, args=(items, inboxes, assigned), daemon=True)
+    feeder.start()
+    yield from _reported(results, processes)
+    for process in processes:
+        process.join()
+    if any(process.exitcode for process in processes):
+        raise click.ClickException("An import process failed (its error is above); what it "
+                                   "imported is kept, and running the import again skips it.")
+
+
+def _reported(results, processes: list):
+    """Outcomes until every process has sent its end marker or none is left alive (one
+    that was killed sends none)."""
+    running = len(processes)
+    while running:
+        try:
+            outcome = results.get(timeout=1.0)
+        except Empty:
+            if not any(process.is_alive() for process in processes):
+                return
+            continue
+        if outcome is None:
+            running -= 1
+        else:
+            yield outcome
+
+
+IMPORT_INBOX = 1000  # items waiting per process: a run of one source's items must not stall the rest
+
+
+def _feed(items, inboxes: list, assigned: dict) -> None:
+    for item in items:
+        inboxes[assigned[item.source]].put(item)
+    for inbox in inboxes:
+        inbox.put(None)
+
+
+def _import_process(app: Flask, inbox, results, actor_id: str, queue: bool) -> None:
+    """One import process: its items until the end marker, then the end marker back.
+    An error outside the import of one item ends the process; the parent sees its marker."""
+    try:
+        with app.app_context():
+            for outcome in _import_all(actor_id, iter(inbox.get, None), queue):
+                results.put(outcome)
+    finally:
+        results.put(None)
 
 
 def _importing_user(email: str | None) -> User:

@@ -61,7 +61,8 @@ def learn_next_batch(raw: RawInput, page: list[tuple[str, str]]) -> bool:
 
 
 def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
-    """One upsert statement, compiled once and executed for many rows (executemany)."""
+    """One upsert statement, compiled once and executed for many rows (executemany), in
+    key order: two imports of one source lock its rows in the same order (no deadlock)."""
     statement = upsert(SourceLine)
     statement = statement.on_conflict_do_update(
         index_elements=[SourceLine.source_id, SourceLine.line_key],
@@ -69,7 +70,7 @@ def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
               "last_seen_at": statement.excluded.last_seen_at},
     )
     rows = [{"source_id": source_id, "line_key": key, "sample": sample, "article_count": 1,
-             "last_seen_at": now} for key, sample in samples.items()]
+             "last_seen_at": now} for key, sample in sorted(samples.items())]
     db.session.connection().execute(statement, rows)
 
 
