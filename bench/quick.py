@@ -1,6 +1,6 @@
 """Quick versions of every benchmark in bench/, one after another, and one table (`make bench`).
 
-    .venv/bin/python bench/quick.py [--data ../shared/data] [--only http,search,...]
+    .venv/bin/python bench/quick.py [--data ../shared/data] [--only http,search,import,...]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--redis-url redis://127.0.0.1:6379] [--logs DIR]
 
@@ -205,8 +205,28 @@ def search(runner: Runner, services: dict) -> Outcome:
     return Outcome(rows)
 
 
+def bulk_import(runner: Runner, services: dict) -> Outcome:
+    missing = _missing(services, "postgresql")
+    if missing:
+        return skipped("import_bench", missing)
+    if not list((runner.args.data / "saudinewsnet").glob("*.zip")):
+        return skipped("import_bench", f"no SaudiNewsNet archives under {runner.args.data}")
+    json_path = runner.logs / "import_bench.json"
+    status, _out, _ = runner.script("import_bench", [
+        "--limit", "1000", "--jobs", "1,2", "--data", str(runner.args.data),
+        "--database-url", services["postgresql"], "--json", str(json_path)], 900)
+    if status != 0:
+        return runner.failure("import_bench", status)
+    rows = json.loads(json_path.read_text())
+    return Outcome([Row("import_bench (flask import, PostgreSQL)",
+                        f"{row['articles']:,} articles, --jobs {row['jobs']}",
+                        f"{row['rate']:.1f} articles/s, peak RSS {row['peak_mib']:.0f} MiB",
+                        f"{row['rate'] / rows[0]['rate']:.2f}x --jobs {rows[0]['jobs']}")
+                    for row in rows])
+
+
 BENCHES = {"http": http_overhead, "serving": experiment_load, "publishing": publishing_load,
-           "cleanup": cleanup_eval, "search": search}
+           "cleanup": cleanup_eval, "search": search, "import": bulk_import}
 
 
 # --- prerequisites -------------------------------------------------------------------------
