@@ -50,6 +50,16 @@ def test_traffic_follows_the_leader_and_keeps_a_share_for_contenders():
     assert min(weights) >= Policy().exploration / 3 - 1e-9  # a and c could still beat b
 
 
+def test_a_starved_default_gets_its_share_once_the_leader_is_safe():
+    """Two equal headlines, the other one ahead by chance and sampled far more: nothing beats
+    it by the margin, so the open question is whether the default may be kept."""
+    arms = [ArmCounts("a", 300, 140), ArmCounts("b", 7000, 3500)]
+    result = look([arms], Policy(min_seconds=10 ** 9), 0, "a")
+    assert result.verdict.probability_within_margin >= Policy().equivalence
+    assert result.weights[0] >= 0.5 - 1e-9
+    assert look([arms], Policy(min_seconds=10 ** 9), 0, "b").weights[0] < 0.5  # b is the default
+
+
 def test_clearly_behind_arms_are_dropped_with_the_reason():
     arms = [ArmCounts("a", 20000, 400), ArmCounts("b", 20000, 430), ArmCounts("c", 20000, 120)]
     result = look([arms], Policy(min_seconds=10 ** 9), 0, "a")

@@ -33,7 +33,10 @@ at least ``exploration / arms`` of the traffic until the evidence shows it worse
 leader (the winner's Bayes factor, and a chance of beating the leader below
 alpha / (arms - 1)), so the sample a verdict needs keeps coming instead of starving; arms
 that are clearly behind (chances of being best and of beating the leader by the margin
-both negligible) are dropped, with that reason. ``fixed`` splits equally throughout,
+both negligible) are dropped, with that reason. Once no arm beats the leader by the
+margin, the default keeps at least its equal share until it is settled: whether it may be
+kept is then all the test has left to learn, and a starved default would hold the
+``equivalent`` verdict back for a long time. ``fixed`` splits equally throughout,
 with the same verdicts.
 """
 
@@ -186,7 +189,8 @@ def look(periods: list[list[ArmCounts]], policy: Policy, age_seconds: float, def
     verdict = _gated(decide(assessment, policy, default_id), periods, policy, age_seconds)
     if verdict.outcome != Outcome.RUNNING:
         return Look(verdict, [float(arm.id == verdict.winner_id) for arm in periods[0]])
-    weights, dropped = allocate(assessment, policy)
+    default = assessment.ids.index(default_id) if default_id in assessment.ids else None
+    weights, dropped = allocate(assessment, policy, default)
     return Look(verdict, weights, dropped)
 
 
@@ -236,7 +240,8 @@ def _gated(verdict: Verdict, periods: list[list[ArmCounts]], policy: Policy,
     return verdict
 
 
-def allocate(assessment: Assessment, policy: Policy) -> tuple[list[float], dict[str, str]]:
+def allocate(assessment: Assessment, policy: Policy,
+             default: int | None = None) -> tuple[list[float], dict[str, str]]:
     """Traffic weights (summing to 1) and the arms dropped, with the reason."""
     arms = len(assessment.ids)
     if policy.allocation == "fixed":
@@ -245,7 +250,12 @@ def allocate(assessment: Assessment, policy: Policy) -> tuple[list[float], dict[
     weights = weights / weights.sum()
     proven = assessment.evidence >= _evidence_needed(policy, arms)
     settled = proven & (assessment.beats <= policy.alpha / (arms - 1))
-    weights = _floored(weights, np.where(settled, 0.0, policy.exploration / arms))
+    floor = np.where(settled, 0.0, policy.exploration / arms)
+    if default is not None and assessment.p_within[assessment.leader] >= policy.equivalence:
+        # Nothing beats the leader by the margin any more: what is left to learn is whether
+        # the default may be kept, so it gets its equal share until that is settled.
+        floor[default] = 0.0 if settled[default] else 1 / arms
+    weights = _floored(weights, floor)
     behind = (assessment.p_best < DROP_BELOW) & (assessment.threat < DROP_BELOW)
     behind[assessment.leader] = False
     weights[behind] = 0.0
