@@ -71,7 +71,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.before_request(mark_reads_only)
     app.before_request(check_access)
     init_browser_policy(app)
-    app.extensions["limiter"] = init_limits(app)
+    init_limits(app)
     app.before_request(check_body)
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(docs.blp)

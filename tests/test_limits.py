@@ -1,12 +1,15 @@
-"""Rate limits on the editorial API: per token, 429 problem+json with Retry-After, health
-checks exempt, and a token's limit does not spend another's."""
+"""Rate limits on the editorial API: per token and route, 429 problem+json with Retry-After,
+X-RateLimit-* headers, health checks exempt, a token's limit does not spend another's; on
+Redis, shared by every process, and a store that is down lets requests through."""
 
 import itertools
+import time
 
 import pytest
 
 from tests.conftest import make_app
 from tests.factories import Factory
+from tests.services import require
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +82,43 @@ def test_invented_site_keys_are_limited_per_address(limited_app):
     statuses = _until_refused(lambda: client.get(
         f"/v1/serve/headlines?articles=A&visitor=v&key=pk_invented{next(counter)}"))
     assert set(statuses[:-1]) == {401} and statuses[-1] == 429
+
+
+def test_every_limited_response_says_what_is_left(limited_app):
+    client = limited_app.test_client()
+    user = Factory(limited_app, client).user("editor", email="headers@example.org")
+    token = Factory(limited_app, client).headers(user)
+    answers = [client.get("/v1/articles", headers=token) for _ in range(2)]
+    if answers[1].headers["X-RateLimit-Remaining"] != "1":  # the minute turned: once more
+        answers = [client.get("/v1/articles", headers=token) for _ in range(2)]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1"]
+    assert all(a.headers["X-RateLimit-Limit"] == "3" for a in answers)
+    assert 0 < int(answers[1].headers["X-RateLimit-Reset"]) - time.time() <= 61
+    assert client.get("/v1/me", headers=token).headers["X-RateLimit-Remaining"] == "2"  # per route
+    assert "X-RateLimit-Limit" not in client.get("/healthz").headers
+
+
+def _redis_limited_app(tmp_path, redis_url: str):
+    from app import migrate
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    migrate.upgrade(url)
+    return url, {"RATE_LIMIT_STORAGE_URL": redis_url, "EDITORIAL_RATE_LIMIT_PER_MINUTE": 3}
+
+
+def test_on_redis_every_process_spends_one_budget(tmp_path):
+    url, settings = _redis_limited_app(tmp_path, require("EVENTS_REDIS_URL", "redis"))
+    first, second = make_app(url, **settings), make_app(url, **settings)  # two API processes
+    token = Factory(first, first.test_client()).login("editor")[1]
+    clients = itertools.cycle([first.test_client(), second.test_client()])
+    statuses = _until_refused(lambda: next(clients).get("/v1/articles", headers=token))
+    assert statuses[-1] == 429 and len(statuses) <= 3 + 1
+
+
+def test_a_store_that_is_down_lets_requests_through(tmp_path):
+    url, settings = _redis_limited_app(tmp_path, "redis://127.0.0.1:1/0")
+    app = make_app(url, **settings)
+    client = app.test_client()
+    token = Factory(app, client).login("editor")[1]
+    answers = [client.get("/v1/articles", headers=token) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert "X-RateLimit-Limit" not in answers[-1].headers

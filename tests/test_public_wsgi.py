@@ -8,7 +8,7 @@ import json
 import pytest
 from prometheus_client import REGISTRY
 
-from app.api.limits import ProcessWindows
+from app.api.limits import ProcessWindows, Window
 from tests.experiment_helpers import live_seed_article, site_key
 
 
@@ -125,13 +125,16 @@ def test_process_windows_count_each_key_for_a_minute(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr("app.api.limits.time.time", lambda: clock[0])
     windows = ProcessWindows()
-    assert [windows.hit(2, ("public", "k", "a")) for _ in range(3)] == [None, None, 1060.0]
-    assert windows.hit(2, ("public", "k", "b")) is None  # another address, its own budget
+    assert [windows.hit(2, ("public", "k", "a")) for _ in range(3)] == [
+        Window(1, 2, 1060.0), Window(2, 2, 1060.0), Window(3, 2, 1060.0)]
+    assert not windows.hit(1, ("public", "k", "a")).allowed
+    assert windows.hit(2, ("public", "k", "b")).allowed  # another address, its own budget
     clock[0] = 1030.0
-    assert windows.hit(2, ("public", "k", "c")) is None
+    assert windows.hit(2, ("public", "k", "c")).allowed
     clock[0] = 1061.0  # a's and b's windows ended; c's runs to 1090
-    assert windows.hit(2, ("public", "k", "a")) is None
-    assert [windows.hit(1, ("public", "k", "c")) for _ in range(2)] == [1090.0, 1090.0]
+    assert windows.hit(2, ("public", "k", "a")) == Window(1, 2, 1121.0)
+    assert [windows.hit(1, ("public", "k", "c")) for _ in range(2)] == [
+        Window(2, 1, 1090.0), Window(3, 1, 1090.0)]
     assert len(windows._windows) == 2  # the ended window of b was forgotten
 
 

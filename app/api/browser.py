@@ -30,7 +30,8 @@ PUBLIC_PATHS = r"/v1/(serve/.*|events|feeds/.*)"
 EDITORIAL_PATHS = r"/v1/.*"
 REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key",
                    "X-Request-ID"]
-EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"]
+EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
+                   "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
 
 
 def init_browser_policy(app: Flask) -> None:
