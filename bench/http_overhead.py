@@ -1,9 +1,11 @@
 """Masthead's editorial endpoints against bare Flask endpoints, side by side, under the same gunicorn.
 
-    .venv/bin/python bench/http_overhead.py [--data ../shared/data] [--database-url URL]
+    .venv/bin/python bench/http_overhead.py [--data ../shared/data] [--database-url SERVER_URL]
         [--rounds 5] [--requests 400] [--concurrency 4] [--json PATH]
 
-Both servers run at once with the same gunicorn settings (sync, --workers); rounds
+With --database-url (a PostgreSQL server) the run uses a scratch database on it, created
+and dropped; without it, SQLite. Both servers run at once with the same gunicorn settings
+(sync, --workers); rounds
 alternate between the cases so that machine noise hits all alike. Each round sends
 --requests requests from --concurrency client threads over keep-alive connections. Each
 of our endpoints is compared with a bare Flask endpoint that returns the same bytes (the
@@ -32,12 +34,17 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_database  # noqa: E402
+
 BIN = Path(sys.executable).parent
 OURS, BARE = 8601, 8602
 TICK = os.sysconf("SC_CLK_TCK")
@@ -196,16 +203,23 @@ def create_token(env: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to run on (in a scratch database); else SQLite")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the table's rows here")
     args = parser.parse_args()
+    # A scratch database on that server: a run's articles never land in (or slow down the
+    # first page of) a database someone uses, and every run starts from the same empty one.
+    with scratch_database(args.database_url) if args.database_url else nullcontext() as url:
+        run(args, url)
 
+
+def run(args, database_url: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="masthead-bench-"))
-    env = server_env(workdir, args.database_url)
+    env = server_env(workdir, database_url)
     token = create_token(env)
     ours = start(gunicorn("wsgi:app", OURS, args.workers), env, OURS)
     try:
@@ -216,7 +230,7 @@ def main() -> None:
                                                  for name in ("summary", "full") if name in documents),
                     "PYTHONPATH": str(ROOT / "bench")}
         bare = start(gunicorn("bare_app:app", BARE, args.workers), bare_env, BARE)
-        database = make_url(args.database_url).database if args.database_url else None
+        database = make_url(database_url).database if database_url else None
         servers = {OURS: (ours.pid, database), BARE: (bare.pid, None)}
         try:
             plan = cases(token, ids, "summary" in documents, answers_304(token, ids[0]))
