@@ -14,10 +14,14 @@
    footers, SMS lines, wire markers, bylines) and the share of long body lines kept
    (lines of 20 or more words found in only one article of the source: real copy). Plus
    documents per second for the cleanup function on the whole corpus.
+3. Plain-text speed beside jusText: every 10th SaudiNewsNet article cleaned by Masthead
+   (with its source's statistics) and by jusText (each line a paragraph, its Arabic
+   stoplist), article by article in turn, in CPU seconds.
 """
 
 import argparse
 import gzip
+import html
 import json
 import os
 import re
@@ -141,7 +145,32 @@ def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], float, int
     rows.append(("all", len(articles), sum(recurring.values()),
                  sum(removed_recurring.values()) / max(sum(recurring.values()), 1),
                  sum(long_lines.values()), sum(kept_long.values()) / max(sum(long_lines.values()), 1)))
-    return rows, (len(articles) / cpu, len(articles) / elapsed), len(articles)
+    return rows, (len(articles) / cpu, len(articles) / elapsed), len(articles), learned, articles
+
+
+def plain_text_speed(articles: list[dict], learned: dict[str, Learned],
+                     every: int = 10) -> dict[str, float]:
+    """Documents per CPU second of Masthead's cleanup and of jusText (each line a paragraph
+    of a minimal page, its Arabic stoplist) on the same articles (every ``every``-th),
+    article by article in turn."""
+    sample = articles[::every]
+    stoplist = justext.get_stoplist("Arabic")
+    tools = {
+        "Masthead": lambda a: clean(a["content"], language="ar", learned=learned[a["source"]]),
+        "jusText": lambda a: justext.justext(_as_page(a["content"]), stoplist),
+    }
+    cpu = Counter()
+    for article in sample:
+        for name, tool in tools.items():
+            began = time.process_time()
+            tool(article)
+            cpu[name] += time.process_time() - began
+    return {name: len(sample) / cpu[name] for name in tools}
+
+
+def _as_page(text: str) -> str:
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in split_lines(text))
+    return f"<html><body>{paragraphs}</body></html>"
 
 
 def percent(value) -> str:
@@ -160,7 +189,7 @@ def main() -> None:
     for name, precision, recall, f1, speed in zyte(args.data, args.limit):
         print(f"| {name} | {precision:.3f} | {recall:.3f} | {f1:.3f} | {speed:.1f} |")
 
-    rows, (per_cpu_second, per_second), count = saudinewsnet(args.data, args.limit)
+    rows, (per_cpu_second, per_second), count, learned, corpus = saudinewsnet(args.data, args.limit)
     print(f"\nSaudiNewsNet: {count} articles, cleanup {per_cpu_second:.0f} docs per CPU second "
           f"on one core ({per_second:.0f} docs/s wall clock; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores)")
@@ -169,6 +198,11 @@ def main() -> None:
     for source, articles, recurring, removed, long_lines, kept in rows:
         print(f"| {source} | {articles} | {recurring} | {percent(removed)} | {long_lines} "
               f"| {percent(kept)} |")
+
+    speeds = plain_text_speed(corpus, learned)
+    print(f"\nPlain text, the same {len(corpus[::10])} articles (every 10th), in turn: "
+          + ", ".join(f"{name} {speed:.0f} docs per CPU second" for name, speed in speeds.items())
+          + f" (Masthead / jusText: {speeds['Masthead'] / speeds['jusText']:.1f}x)")
 
 
 if __name__ == "__main__":
