@@ -13,7 +13,9 @@
    removed (lines found in at least 1% of the source's articles and in at least 5 of them:
    footers, SMS lines, wire markers, bylines) and the share of long body lines kept
    (lines of 20 or more words found in only one article of the source: real copy). Plus
-   documents per second for the cleanup function on the whole corpus.
+   documents per second for the cleanup function on the whole corpus, and the lines
+   removed as instances of a learned template (a prefix or a numbered line the source's
+   statistics hold, whose whole text is unique).
 3. Plain-text speed beside jusText: every 10th SaudiNewsNet article cleaned by Masthead
    (with its source's statistics) and by jusText (each line a paragraph, its Arabic
    stoplist), article by article in turn, in CPU seconds.
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import justext  # noqa: E402
 import trafilatura  # noqa: E402
 
-from app.cleanup.engine import Learned, clean, line_key, split_lines  # noqa: E402
+from app.cleanup.engine import Learned, clean, learning_keys, line_key, split_lines  # noqa: E402
 from app.cleanup.extract import extract_html  # noqa: E402
 from app.text import fold  # noqa: E402
 
@@ -112,7 +114,7 @@ def learn(articles: list[dict]) -> dict[str, Learned]:
     for article in articles:
         stats = learned[article["source"]]
         stats.articles += 1
-        for key in {line_key(fold(line)) for line in split_lines(article["content"])}:
+        for key in learning_keys([fold(line) for line in split_lines(article["content"])]):
             stats.counts[key] = stats.counts.get(key, 0) + 1
     return learned
 
@@ -125,8 +127,10 @@ def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], float, int
     began, began_cpu = time.perf_counter(), time.process_time()
     results = [clean(a["content"], language="ar", learned=learned[a["source"]]) for a in articles]
     elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    templates = Counter()
     for article, result in zip(articles, results, strict=True):
         stats, source = learned[article["source"]], article["source"]
+        templates[source] += sum(d.rule.startswith("learned:template") for d in result.decisions)
         # A line whose byline/dateline prefix moved to its fields is kept if its sentence is.
         body = set(result.body_paragraphs) | {r["line"] for r in result.removed
                                               if r["kind"] == "lead" and r["kept"] in result.body_paragraphs}
@@ -140,11 +144,13 @@ def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], float, int
                 kept_long[source] += line in body
     rows = [(source, learned[source].articles, recurring[source],
              removed_recurring[source] / recurring[source] if recurring[source] else None,
-             long_lines[source], kept_long[source] / long_lines[source] if long_lines[source] else None)
+             long_lines[source], kept_long[source] / long_lines[source] if long_lines[source] else None,
+             templates[source])
             for source in sorted(learned)]
     rows.append(("all", len(articles), sum(recurring.values()),
                  sum(removed_recurring.values()) / max(sum(recurring.values()), 1),
-                 sum(long_lines.values()), sum(kept_long.values()) / max(sum(long_lines.values()), 1)))
+                 sum(long_lines.values()), sum(kept_long.values()) / max(sum(long_lines.values()), 1),
+                 sum(templates.values())))
     return rows, (len(articles) / cpu, len(articles) / elapsed), len(articles), learned, articles
 
 
@@ -193,11 +199,12 @@ def main() -> None:
     print(f"\nSaudiNewsNet: {count} articles, cleanup {per_cpu_second:.0f} docs per CPU second "
           f"on one core ({per_second:.0f} docs/s wall clock; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores)")
-    print("| source | articles | recurring lines | recurring removed | long body lines | long lines kept |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for source, articles, recurring, removed, long_lines, kept in rows:
+    print("| source | articles | recurring lines | recurring removed | long body lines | long lines kept "
+          "| removed as templates |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for source, articles, recurring, removed, long_lines, kept, templates in rows:
         print(f"| {source} | {articles} | {recurring} | {percent(removed)} | {long_lines} "
-              f"| {percent(kept)} |")
+              f"| {percent(kept)} | {templates} |")
 
     speeds = plain_text_speed(corpus, learned)
     print(f"\nPlain text, the same {len(corpus[::10])} articles (every 10th), in turn: "

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cleanup.engine import Learned, clean, line_key, split_lines
+from app.cleanup.engine import Learned, clean, learning_keys, line_key, split_lines
 from app.cleanup.extract import ExtractionError, decode_text, detect_language, extract_html
 from app.text import fold
 
@@ -130,6 +130,59 @@ def test_short_learned_footer_without_length_minimum():
     footer = "لم تشترك"  # short and not a built-in pattern on its own
     learned = Learned(articles=5, counts={line_key(fold(footer)): 5})
     assert clean(f"{BODY}\n{footer}", learned=learned).body_paragraphs == [BODY]
+
+
+def _learned_from(pages: list[str]) -> Learned:
+    """A source's statistics after ``pages``, counted as the service counts them."""
+    learned = Learned(articles=len(pages))
+    for page in pages:
+        for key in learning_keys([fold(line) for line in split_lines(page)]):
+            learned.counts[key] = learned.counts.get(key, 0) + 1
+    return learned
+
+
+TITLES = ["الأمطار تغلق مدارس جدة", "افتتاح معرض الكتاب في الرياض", "ارتفاع أسعار النفط اليوم",
+          "المنتخب يستعد لمباراة الحسم"]
+
+
+def test_a_learned_prefix_template_removes_the_link_line_whatever_title_follows():
+    link = "رابط الخبر بصحيفة الوئام: {}"
+    learned = _learned_from([f"{BODY}\n{link.format(title)}" for title in TITLES[:3]])
+    result = clean(f"{BODY}\n{link.format(TITLES[3])}", learned=learned)
+    assert result.body_paragraphs == [BODY]
+    assert result.removed[0]["rule"] == "learned:template-prefix"
+    assert "'رابط الخبر بصحيفه الوئام: …'" in result.removed[0]["reason"]
+    assert "in 3 of this source's articles" in result.removed[0]["reason"]
+
+
+def test_a_learned_number_template_removes_counters_and_time_stamps():
+    learned = _learned_from([f"{BODY}\nعدد الزيارات ({n})\n{t} ت م" for n, t in ((3, "19:23"), (17, "13:05"),
+                                                                         (40, "09:41"))])
+    result = clean(f"{BODY}\nعدد الزيارات (125)\n16:09 ت م", learned=learned)
+    assert result.body_paragraphs == [BODY]
+    assert {r["rule"] for r in result.removed} == {"learned:template-number"}
+
+
+def test_templates_leave_copy_alone():
+    """A quote after "وقال:" in a few articles is a turn of phrase, not the site's template;
+    a sentence is copy whatever template it fits; so is a line longer than a headline."""
+    quote = "وقال: «سنواصل العمل حتى ينتهي المشروع في موعده المحدد»"
+    pages = [f"{BODY}\nوقال: «{title}»" for title in TITLES[:3]] + [BODY] * 60
+    assert quote in clean(f"{BODY}\n{quote}", learned=_learned_from(pages)).body_paragraphs
+    link = "المصدر: {}"
+    learned = _learned_from([f"{BODY}\n{link.format(title)}" for title in TITLES[:3]])
+    sentence = link.format("قالت الوزارة إن العمل سيبدأ في المدارس الأسبوع المقبل.")
+    long_line = link.format(" ".join(["كلمة"] * 20))
+    kept = clean(f"{BODY}\n{sentence}\n{long_line}", learned=learned).body_paragraphs
+    assert kept == [BODY, sentence, long_line]
+
+
+def test_a_recurring_dateline_goes_to_its_field():
+    line = "عين اليوم – جدة"
+    learned = Learned(articles=50, counts={line_key(fold(line)): 20})
+    result = clean(f"{line}\n{BODY}", learned=learned)
+    assert result.metadata == {"dateline": "جدة", "credit": "عين اليوم"}
+    assert result.body_paragraphs == [BODY] and result.removed[0]["kind"] == "dateline"
 
 
 def test_recurring_sentences_stay():

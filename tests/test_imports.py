@@ -241,3 +241,25 @@ def test_a_lead_fills_byline_and_dateline_and_restore_puts_it_back(app, client, 
     again = client.post(f"{article_url}/cleanup/restore", json={"index": moved["index"]},
                         headers={**headers, "If-Match": restored.headers["ETag"]})
     assert again.status_code == 409
+
+
+def test_a_site_template_is_learned_from_its_first_articles_and_can_be_restored(app, client, editor):
+    """The fourth article of a source: its link line (the site's prefix before its own
+    title) is boilerplate with its own rule and reason, and restore puts it back."""
+    headers = editor[1]
+    titles = ["الأمطار تغلق مدارس جدة", "افتتاح معرض الكتاب في الرياض", "ارتفاع أسعار النفط اليوم",
+              "المنتخب يستعد لمباراة الحسم"]
+    body = "وقال المتحدث باسم الوزارة إن الاجتماع ناقش خطط التعاون الاقتصادي بين البلدين، مؤكدًا أهمية {}."
+    done = None
+    for title in titles:
+        page = f"{body.format(title)}\nرابط الخبر بصحيفة الوئام: {title}".encode()
+        done = _run(app, client, headers, _import(client, headers, page, source="alweeam"))
+    removed = done["runs"][-1]["result"]["removed"]
+    assert [r["rule"] for r in removed] == ["learned:template-prefix"]
+    assert "in 4 of this source's articles" in removed[0]["reason"]
+    article_url = f"/v1/articles/{done['article_id']}"
+    etag = client.get(article_url, headers=headers).headers["ETag"]
+    restored = client.post(f"{article_url}/cleanup/restore", json={"index": removed[0]["index"]},
+                           headers={**headers, "If-Match": etag})
+    assert restored.status_code == 200
+    assert restored.get_json()["body"].split("\n")[-1] == f"رابط الخبر بصحيفة الوئام: {titles[3]}"

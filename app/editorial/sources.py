@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from app.cleanup.engine import Learned, line_key
+from app.cleanup.engine import Learned, learning_keys
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RawInput, Source, SourceLine, utcnow
@@ -37,9 +37,9 @@ def source_for(name: str | None, url: str | None) -> Source:
 
 
 def page_lines(folded_lines: list[str]) -> list[tuple[str, str]]:
-    """A page's distinct lines as (line key, sample), in key order: the order they are
-    learned in (concurrent imports of one source lock its line rows in the same order)."""
-    return sorted({line_key(f): f[:500] for f in folded_lines}.items())
+    """A page's distinct lines and templates as (key, sample), in key order: the order they
+    are learned in (concurrent imports of one source lock its line rows in the same order)."""
+    return sorted((key, sample[:500]) for key, sample in learning_keys(folded_lines).items())
 
 
 def learn_next_batch(raw: RawInput, page: list[tuple[str, str]]) -> bool:
@@ -75,11 +75,11 @@ def _count_lines(source_id: str, samples: dict[str, str], now) -> None:
 
 
 def learned_for(source_id: str, lines: list[str], *, folded: bool = True) -> Learned:
-    """How often the source's articles had each of ``lines`` (folded lines, or their keys
-    with ``folded=False``)."""
+    """How often the source's articles had each of ``lines`` and their templates (folded
+    lines, or the keys of ``page_lines`` with ``folded=False``)."""
     source = db.session.get(Source, source_id)
     counts = {}
-    for keys in batches(sorted({line_key(f) for f in lines} if folded else set(lines)), BATCH):
+    for keys in batches(sorted(learning_keys(lines) if folded else set(lines)), BATCH):
         counts.update(db.session.execute(
             select(SourceLine.line_key, SourceLine.article_count).where(
                 SourceLine.source_id == source_id, SourceLine.line_key.in_(keys))).all())
