@@ -153,6 +153,8 @@ def test_a_learned_prefix_template_removes_the_link_line_whatever_title_follows(
     assert result.removed[0]["rule"] == "learned:template-prefix"
     assert "'رابط الخبر بصحيفه الوئام: …'" in result.removed[0]["reason"]
     assert "in 3 of this source's articles" in result.removed[0]["reason"]
+    long_title = " ".join(["عنوان"] * 18)  # the prefix and a title of a headline's length
+    assert clean(f"{BODY}\n{link.format(long_title)}", learned=learned).body_paragraphs == [BODY]
 
 
 def test_a_learned_number_template_removes_counters_and_time_stamps():
@@ -183,6 +185,21 @@ def test_a_recurring_dateline_goes_to_its_field():
     result = clean(f"{line}\n{BODY}", learned=learned)
     assert result.metadata == {"dateline": "جدة", "credit": "عين اليوم"}
     assert result.body_paragraphs == [BODY] and result.removed[0]["kind"] == "dateline"
+
+
+def test_verse_that_ends_the_copy_stays_in_the_body():
+    """More short lines after the last sentence than a page's repeated title and subtitle:
+    the article's own closing verse, not headline candidates."""
+    verse = ["أيام كان السهر لا غبت يجمعنا", "واليوم ذبل الوصل والمارد شحيح",
+             "تقبل وتقفي كل صبح ومغيبي", "أنا على مر الزمن لك حبيبي"]
+    assert clean("\n".join([BODY, *verse])).body_paragraphs == [BODY, *verse]
+    title = "وزير الخارجية يلتقي نظيره الروسي غدا"
+    assert clean(f"{BODY}\n{title}").body_paragraphs == [BODY]  # one line: a title
+
+
+def test_a_line_of_bidi_marks_alone_is_a_separator():
+    result = clean(f"{BODY}\n\u200f\u202b\n{BODY}.")
+    assert [d.rule for d in result.decisions] == ["default:body", "builtin:separator", "default:body"]
 
 
 def test_recurring_sentences_stay():

@@ -31,6 +31,9 @@ LEAD_LINES = 3
 # A recurring line with a sentence's shape is copy, not boilerplate ("وقد أعد مرسوم ملكي بذلك.").
 CONTENT_MIN_WORDS = 5
 TAXONOMY = "builtin:taxonomy"
+# After the copy, a page repeats its title and subtitle (two or three lines); more short
+# lines there are the copy's own verse or list.
+TRAILING_HEADLINES_MAX = 3
 TAG_LIST = re.compile(r"^[^.!?؟:]+([,،|]\s*[^.!?؟,،|]+){1,}$")  # "a, b, c": no sentence in it
 
 
@@ -107,8 +110,8 @@ def template_keys(folded: str) -> dict[str, tuple[str, str]]:
         templates["number"] = (line_key(f"\x00number\x00{masked}"), masked)
     end = PREFIX_END.search(folded)
     if end and end.start() > 0 and end.end() < len(folded):
-        prefix = folded[:end.start()]
-        if len(WORD.findall(prefix)) <= PREFIX_MAX_WORDS:
+        prefix, rest = folded[:end.start()], folded[end.end():]
+        if len(WORD.findall(prefix)) <= PREFIX_MAX_WORDS and len(WORD.findall(rest)) <= HEADLINE_MAX_WORDS:
             text = f"{prefix}{end.group().strip()} …"
             templates["prefix"] = (line_key(f"\x00prefix\x00{prefix}"), text)
     return templates
@@ -164,12 +167,14 @@ def _first_pass(index: int, line: str, folded: str, learned: Learned | None) -> 
     if count >= learned.min_articles:
         return Decision(index, line, "boilerplate", "learned:recurring",
                         f"site boilerplate: recurs in {count} of this source's articles")
-    template = _template(index, line, folded, learned) if words <= HEADLINE_MAX_WORDS else None
+    short = words <= HEADLINE_MAX_WORDS + PREFIX_MAX_WORDS  # a headline, or a prefix and a headline
+    template = _template(index, line, folded, learned) if short else None
     return template or Decision(index, line, "body", "default:body", "article text")
 
 
 def _template(index: int, line: str, folded: str, learned: Learned) -> Decision | None:
-    """A short line that is an instance of one of the source's templates."""
+    """A short line that is an instance of one of the source's templates (a number
+    template is at most TEMPLATE_MAX_WORDS long, a prefix's text at most a headline)."""
     for kind, (key, text) in template_keys(folded).items():
         count = learned.template_count(key)
         if count:
@@ -220,11 +225,14 @@ def _headline_shaped(line: str) -> bool:
 
 
 def _mark_headlines(decisions: list[Decision], folded: list[str]) -> None:
-    """Short unpunctuated lines before or after the body block are headline candidates."""
+    """Short unpunctuated lines before or after the body block are headline candidates;
+    after it, only a few: a longer run of them is verse or a list that ends the copy."""
     body = [d.index for d in decisions if d.kind == "body" and not _headline_shaped(d.line)]
     first, last = (body[0], body[-1]) if body else (len(decisions), -1)
+    trailing = [d for d in decisions[last + 1:] if d.kind == "body" and _headline_shaped(d.line)]
+    verse = body and len(trailing) > TRAILING_HEADLINES_MAX
     for d in decisions:
-        outside = d.index < first or d.index > last
+        outside = d.index < first or (d.index > last and not verse)
         if d.kind == "body" and outside and _headline_shaped(d.line):
             d.kind, d.rule, d.reason = "headline", "headline:short-unpunctuated", "headline candidate"
 

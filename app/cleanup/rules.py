@@ -83,7 +83,7 @@ RULES: tuple[Rule, ...] = (
     _rule("url_only", "boilerplate", "URL only",
           r"^(https?://|www\.)\S+$"),
     _rule("separator", "boilerplate", "separator line",
-          r"^[\W_]+$"),
+          r"^[\W_]*$"),  # "*" too: a line of bidi marks alone folds to nothing
     _rule("comments", "boilerplate", f"{SITE}: comment counter or comment prompt",
           r"^(\d+\s+)?(comments?|comentários?|commentaires?|تعليقات|التعليقات)\s*[:(]?\s*\d*\s*\)?$",
           r"^(leave|post|add|write) a (comment|reply)\b",
