@@ -119,7 +119,10 @@ def learn(articles: list[dict]) -> dict[str, Learned]:
     return learned
 
 
-def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], float, int]:
+def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], tuple[float, float],
+                                                         dict[str, Learned], list[dict]]:
+    """The per-source table, (docs per CPU second, per second), and the statistics and
+    articles it was computed on."""
     articles = load_saudinewsnet(data)[:limit]
     learned = learn(articles)
     recurring, long_lines = Counter(), Counter()
@@ -151,7 +154,7 @@ def saudinewsnet(data: Path, limit: int | None) -> tuple[list[tuple], float, int
                  sum(removed_recurring.values()) / max(sum(recurring.values()), 1),
                  sum(long_lines.values()), sum(kept_long.values()) / max(sum(long_lines.values()), 1),
                  sum(templates.values())))
-    return rows, (len(articles) / cpu, len(articles) / elapsed), len(articles), learned, articles
+    return rows, (len(articles) / cpu, len(articles) / elapsed), learned, articles
 
 
 def plain_text_speed(articles: list[dict], learned: dict[str, Learned],
@@ -195,8 +198,8 @@ def main() -> None:
     for name, precision, recall, f1, speed in zyte(args.data, args.limit):
         print(f"| {name} | {precision:.3f} | {recall:.3f} | {f1:.3f} | {speed:.1f} |")
 
-    rows, (per_cpu_second, per_second), count, learned, corpus = saudinewsnet(args.data, args.limit)
-    print(f"\nSaudiNewsNet: {count} articles, cleanup {per_cpu_second:.0f} docs per CPU second "
+    rows, (per_cpu_second, per_second), learned, corpus = saudinewsnet(args.data, args.limit)
+    print(f"\nSaudiNewsNet: {len(corpus)} articles, cleanup {per_cpu_second:.0f} docs per CPU second "
           f"on one core ({per_second:.0f} docs/s wall clock; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores)")
     print("| source | articles | recurring lines | recurring removed | long body lines | long lines kept "

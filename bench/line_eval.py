@@ -38,13 +38,13 @@ import argparse
 import random
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.cleanup.engine import clean, split_lines  # noqa: E402
+from app.cleanup.engine import clean, line_key, split_lines  # noqa: E402
 from app.text import fold  # noqa: E402
 from bench.cleanup_eval import learn, load_saudinewsnet  # noqa: E402
 
@@ -70,7 +70,7 @@ WIRE_DATELINE = re.compile(r"^[^.!?؟]{2,40}\s\d{1,2}\s+\S+\s+\d{4}\s*ه.{0,4}ا
 LEAD_LINE = re.compile(rf"^[^.!?؟:]{{2,60}}\s[-–—ـ]+\s*{OUTLETS}$|^{OUTLETS}\s*[-–—ـ]+\s*[^.!?؟]{{2,40}}$")
 
 
-def label(line: str, index: int, source: str, count: int, articles: int, outside: str | None) -> str:
+def label(line: str, index: int, source: str, count: int, outside: str | None) -> str:
     words = len(WORDS.findall(line))
     if words == 0:
         return "boilerplate"  # a separator: "***", "."
@@ -94,10 +94,7 @@ def _sentence(line: str) -> bool:
 def evaluate(articles: list[dict]) -> tuple[dict, list[tuple], dict]:
     """Per source: [body lines, kept, boilerplate lines, removed]; every labelled line; and
     the unscored headings and trailers: [lines, kept]."""
-    learned = learn(articles)
-    whole = defaultdict(Counter)
-    for article in articles:
-        whole[article["source"]].update({fold(line) for line in split_lines(article["content"])})
+    learned = learn(articles)  # also how many of its source's articles hold each line
     scores, labelled = defaultdict(lambda: [0, 0, 0, 0]), []
     trailers = {"heading": [0, 0], "trailer": [0, 0]}
     for article in articles:
@@ -109,8 +106,8 @@ def evaluate(articles: list[dict]) -> tuple[dict, list[tuple], dict]:
         sentences = [i for i, line in enumerate(lines) if _sentence(line)] or [len(lines)]
         for index, line in enumerate(lines):
             outside = "heading" if index < sentences[0] else "trailer" if index > sentences[-1] else None
-            truth = label(line, index, source, whole[source][fold(line)], learned[source].articles,
-                          outside)
+            count = learned[source].counts[line_key(fold(line))]
+            truth = label(line, index, source, count, outside)
             score = scores[source]
             if truth in ("heading", "trailer"):
                 trailers[truth][0] += 1

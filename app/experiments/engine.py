@@ -186,16 +186,17 @@ def look(periods: list[list[ArmCounts]], policy: Policy, age_seconds: float, def
     if len(periods[0]) < 2:
         return Look(Verdict(Outcome.NO_VERDICT, None, "a test needs two arms"), [1.0])
     assessment = Assessment.of(periods, policy, seed)
-    verdict = _gated(decide(assessment, policy, default_id), periods, policy, age_seconds)
+    default = assessment.ids.index(default_id) if default_id in assessment.ids else None
+    verdict = _gated(decide(assessment, policy, default), periods, policy, age_seconds)
     if verdict.outcome != Outcome.RUNNING:
         return Look(verdict, [float(arm.id == verdict.winner_id) for arm in periods[0]])
-    default = assessment.ids.index(default_id) if default_id in assessment.ids else None
     weights, dropped = allocate(assessment, policy, default)
     return Look(verdict, weights, dropped)
 
 
-def decide(assessment: Assessment, policy: Policy, default_id: str) -> Verdict:
-    """The statistical verdict, before the sample and duration rules."""
+def decide(assessment: Assessment, policy: Policy, default: int | None) -> Verdict:
+    """The statistical verdict, before the sample and duration rules (``default``: the
+    default headline's arm, None if it is not among them)."""
     ids, leader, confident = assessment.ids, assessment.leader, 1 - policy.alpha
     numbers = {"leader_id": ids[leader], "probability_best": float(assessment.p_best[leader]),
                "probability_within_margin": float(assessment.p_within[leader])}
@@ -203,7 +204,7 @@ def decide(assessment: Assessment, policy: Policy, default_id: str) -> Verdict:
     if assessment.p_best[leader] >= confident and always_valid:
         return Verdict(Outcome.WINNER, ids[leader], "the leader beats every other candidate",
                        **numbers)
-    default = ids.index(default_id) if default_id in ids else leader
+    default = leader if default is None else default
     margin, equivalent = f"{policy.margin:.0%}", policy.equivalence
     if assessment.p_within[default] >= equivalent:
         return Verdict(Outcome.EQUIVALENT, ids[default], f"no meaningful difference: no candidate "
