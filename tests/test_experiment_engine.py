@@ -126,6 +126,7 @@ def test_the_minimum_duration_holds_a_verdict_back_and_says_so():
     arms = [ArmCounts("a", 5000, 50), ArmCounts("b", 5000, 250)]
     held = look([arms], Policy(min_seconds=600), 300, "a").verdict
     assert held.outcome == Outcome.RUNNING and "minimum duration" in held.reason
+    assert held.reason.startswith("the verdict 'winner' is in reach")
     assert held.leader_id == "b"
     assert look([arms], Policy(min_seconds=600), 600, "a").verdict.outcome == Outcome.WINNER
 

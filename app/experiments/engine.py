@@ -230,7 +230,7 @@ def _gated(verdict: Verdict, periods: list[list[ArmCounts]], policy: Policy,
         if total < policy.min_impressions:
             return Verdict(Outcome.RUNNING, None, "collecting the minimum sample", **numbers)
         if age_seconds < policy.min_seconds:
-            return Verdict(Outcome.RUNNING, None, f"a {verdict.outcome} verdict is in reach; "
+            return Verdict(Outcome.RUNNING, None, f"the verdict '{verdict.outcome}' is in reach; "
                            "waiting for the minimum duration", **numbers)
         return verdict
     if policy.max_impressions is not None and total >= policy.max_impressions:
