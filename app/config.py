@@ -126,6 +126,8 @@ def load_config() -> dict:
         "IDEMPOTENCY_TTL_HOURS": _int("IDEMPOTENCY_TTL_HOURS", 24),
         "HEARTBEAT_RETENTION_HOURS": _int("HEARTBEAT_RETENTION_HOURS", 24),
         "TOKEN_TOUCH_SECONDS": _int("TOKEN_TOUCH_SECONDS", 60),
+        # How long a worker process trusts a token it found live (app/platform/users.py).
+        "TOKEN_CACHE_SECONDS": _float("TOKEN_CACHE_SECONDS", 5.0),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", ""),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),

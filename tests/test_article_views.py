@@ -5,14 +5,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 from app import extensions
-from app.api.presenters import present
+from app.editorial import policy
 from app.extensions import db
-from app.models import ApiToken, Article
+from app.models import ApiToken, Article, User
 from app.schemas.articles import ArticleSchema
 from tests.factories import Factory
 from tests.workflow_helpers import transition
@@ -94,8 +93,9 @@ def test_an_unknown_view_is_422(client, writer):
     assert response.get_json()["errors"][0]["field"] == "/view"
 
 
-def _published_with_an_approved_correction(client, factory, writer, editor) -> str:
-    """Live revision 1; the correction, revision 2, approved and not yet published."""
+def _published_with_an_approved_correction(client, factory, writer, editor) -> tuple[str, dict]:
+    """Live revision 1; the correction, revision 2, approved and not yet published. Also
+    the approval's response (a write's document)."""
     created = factory.article(writer[1], language="en-GB", headline="Budget", body="Vote today",
                               tags=["politics", "uk"], source_name="wire",
                               source_url="https://example.org/a", assignee_id=writer[0].id,
@@ -106,21 +106,34 @@ def _published_with_an_approved_correction(client, factory, writer, editor) -> s
     assert client.patch(f"/v1/articles/{created['id']}", json={"headline": "Budget passed"},
                         headers={**writer[1], "If-Match": etag}).status_code == 200
     for headers, action in ((writer[1], "submit"), (editor[1], "approve")):
-        assert transition(client, created, headers, action).status_code == 200
-    return created["id"]
+        response = transition(client, created, headers, action)
+        assert response.status_code == 200
+    return created["id"], response.get_json()
+
+
+class _AsDocumented:
+    """An ORM article with a caller's allowed actions: what ArticleSchema reads."""
+
+    def __init__(self, article: Article, caller: User):
+        self.article, self.allowed_actions = article, policy.allowed_actions(caller, article)
+
+    def __getattr__(self, name: str):
+        return getattr(self.article, name)
 
 
 def test_the_built_json_is_what_the_documented_schema_dumps(app, client, factory, writer, editor):
-    ids = [factory.article(writer[1], language="ar", headline="مسودة", body="نص")["id"],
-           _published_with_an_approved_correction(client, factory, writer, editor)]
-    for article_id in ids:
+    draft = factory.article(writer[1], language="ar", headline="مسودة", body="نص")
+    corrected, approval = _published_with_an_approved_correction(client, factory, writer, editor)
+    for article_id in (draft["id"], corrected):
         served = client.get(f"/v1/articles/{article_id}", headers=editor[1]).get_json()
         listed = [item for item in client.get("/v1/articles?limit=100", headers=editor[1])
                   .get_json()["items"] if item["id"] == article_id]
         with app.test_request_context():
-            g.current_user = db.session.merge(editor[0])
-            documented = ArticleSchema().dump(present(db.session.get(Article, article_id)))
+            caller = db.session.merge(editor[0])
+            documented = ArticleSchema().dump(
+                _AsDocumented(db.session.get(Article, article_id), caller))
         assert served == documented and listed == [documented]
+    assert approval == served  # a write answers the document a read gives
     assert served["live_revision"]["number"] == 1 and served["approved_revision"]["number"] == 2
     assert served["revision"]["number"] == 2 and served["is_live"] is True
     assert served["state"] == "approved" and served["tags"] == ["politics", "uk"]

@@ -1,6 +1,7 @@
 """Bearer tokens and the role matrix over every route."""
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from app.models import ApiToken, Delivery, DeliveryKind, DeliveryState, Heartbea
 from app.platform import users as user_service
 from app.platform.uow import transaction
 from tests.experiment_helpers import force_live_experiment
+from tests.factories import Factory
 
 SEED = (Path(__file__).parent / "fixtures" / "seed" / "000_b0cbef1f536209a0.txt").read_text("utf-8")
 ALL, EDITORS, ADMIN = {"writer", "editor", "admin"}, {"editor", "admin"}, {"admin"}
@@ -254,3 +256,40 @@ def test_last_admin_cannot_be_demoted_or_deactivated(client, factory, admin):
     assert client.patch(f"/v1/users/{user.id}", json={"role": "editor"},
                         headers=headers).status_code == 200
     assert client.get(f"/v1/users/{other.id}", headers=factory.headers(other)).status_code == 200
+
+
+def test_a_revocation_made_by_another_process_applies_within_the_cache_window(
+        committed_app_factory):
+    serving = committed_app_factory(TOKEN_CACHE_SECONDS=0.5)  # one gunicorn worker
+    elsewhere = committed_app_factory()  # another worker, where the revocation is made
+    client = serving.test_client()
+    user, headers = Factory(serving, client).login("writer")
+    token_id = client.get(f"/v1/users/{user.id}/tokens", headers=headers).get_json()[0]["id"]
+    revoked = elsewhere.test_client().delete(f"/v1/users/{user.id}/tokens/{token_id}",
+                                             headers=headers)
+    assert revoked.status_code == 204
+    assert client.get("/v1/me", headers=headers).status_code == 200  # trusted from the cache
+    time.sleep(0.6)
+    assert client.get("/v1/me", headers=headers).status_code == 401
+
+
+def test_without_the_cache_a_revocation_elsewhere_applies_at_once(committed_app_factory):
+    serving, elsewhere = committed_app_factory(TOKEN_CACHE_SECONDS=0), committed_app_factory()
+    client = serving.test_client()
+    factory = Factory(serving, client)
+    (_admin, admin_headers), (user, headers) = factory.login("admin"), factory.login("editor")
+    assert client.get("/v1/review-queue", headers=headers).status_code == 200
+    demoted = elsewhere.test_client().patch(f"/v1/users/{user.id}", json={"role": "writer"},
+                                            headers=admin_headers)
+    assert demoted.status_code == 200
+    assert client.get("/v1/review-queue", headers=headers).status_code == 403
+
+
+def test_a_cached_token_still_expires_on_time(app, client, factory):
+    user = factory.user("writer")
+    with app.app_context():
+        secret = user_service.issue_token(user, expires_in=timedelta(seconds=0.5)).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    time.sleep(0.6)
+    assert client.get("/v1/me", headers=headers).status_code == 401

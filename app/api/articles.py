@@ -74,8 +74,8 @@ class ArticleById(MethodView):
     @reads_only
     def get(self, article_id):
         """Read an article (conditional with If-None-Match)"""
-        article = service.read_article(current_user(), article_id)
-        return not_modified(etag_for(article.version)) or with_etag(article)
+        record = article_queries.read_record(current_user(), article_id)
+        return not_modified(etag_for(record.version)) or with_etag(record)
 
     @login_required()
     @blp.arguments(ArticleWriteSchema)

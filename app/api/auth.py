@@ -15,7 +15,7 @@ from flask import current_app, g, request
 from app.editorial import policy
 from app.errors import Forbidden, Unauthorized
 from app.experiments import serving
-from app.models import ApiToken, Role, User
+from app.models import Role, User
 from app.platform import users as user_service
 
 
@@ -41,8 +41,7 @@ def _authenticated() -> User:
     """The caller, authenticated once per request (the token's id kept for rate limits)."""
     if "current_user" not in g:
         touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
-        token: ApiToken = user_service.authenticate(_bearer_secret(), touch)
-        g.current_user, g.token_id = token.user, token.id
+        g.token_id, g.current_user = user_service.authenticate(_bearer_secret(), touch)
     return g.current_user
 
 

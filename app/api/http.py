@@ -38,6 +38,11 @@ class ApiBlueprint(Blueprint):
         super().__init__(*args, **kwargs)
         self.rate_limit = rate_limit
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with one schema instance per view: given a class, webargs
+        builds a new instance on every request (a twentieth of a short read's time)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
 
 IF_MATCH_PARAM = {
     "in": "header", "name": "If-Match", "required": True,

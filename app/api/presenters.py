@@ -1,73 +1,58 @@
-"""Article responses: the row, the caller's allowed actions and the ETag, as JSON.
+"""Article responses: the record, the caller's allowed actions and the ETag, as JSON.
 
 ``ArticleSchema`` documents the representation (OpenAPI) and stays its reference; the
-responses are built here by hand because marshmallow's generic dump was a third of a
-25-article page (py-spy under gunicorn, bench/http_overhead.py). A test checks that both
-give the same document for articles in every shape (tests/test_article_views.py).
+responses are built here by hand from the records of ``article_queries`` because
+marshmallow's generic dump was a third of a 25-article page (py-spy under gunicorn,
+bench/http_overhead.py), and encoded by msgspec. A test checks that both give the same
+document for articles in every shape (tests/test_article_views.py).
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Response, current_app
+import msgspec
+from flask import Response
 
 from app.api.auth import current_user
 from app.api.http import etag_for
-from app.editorial import policy
-from app.models import Article, ArticleRevision
+from app.editorial import article_queries, policy
+from app.models import Article
 from app.platform.pagination import Page
 from app.text import direction
 
 
-@dataclass
-class ArticleView:
-    article: Article
-    allowed_actions: list[str]
-
-    def __getattr__(self, name: str):
-        return getattr(self.article, name)
-
-
-def present(article: Article) -> ArticleView:
-    return ArticleView(article, policy.allowed_actions(current_user(), article))
-
-
-def article_document(view: ArticleView, *, with_body: bool = True) -> dict:
-    """What ArticleSchema dumps for ``view`` (without ``body`` for the summary view, which
-    never touches it: the list query does not load it)."""
-    article, text = view.article, view.article.latest_revision
+def article_document(record, *, with_body: bool = True) -> dict:
+    """What ArticleSchema dumps for the article of ``record`` (an ``article_queries``
+    record), with the caller's allowed actions; without ``body`` for the summary view."""
     document = {
-        "id": article.id, "language": article.language, "direction": direction(article.language),
-        "state": str(article.state), "headline": text.headline, "summary": text.summary,
+        "id": record.id, "language": record.language, "direction": direction(record.language),
+        "state": str(record.state), "headline": record.headline, "summary": record.summary,
+        "body": record.body if with_body else None,
+        "byline": record.byline, "dateline": record.dateline,
+        "source_name": record.source_name, "source_url": record.source_url,
+        "tags": record.tags, "author_id": record.author_id, "assignee_id": record.assignee_id,
+        "revision": _revision_ref(record.revision_id, record.revision_number),
+        "approved_revision": _revision_ref(record.approved_revision_id,
+                                           record.approved_revision_number),
+        "live_revision": _revision_ref(record.live_revision_id, record.live_revision_number),
+        "is_live": record.is_live,
+        "approved_headline_ids": record.approved_headline_ids,
+        "live_headline_ids": record.live_headline_ids,
+        "canonical_headline_id": record.canonical_headline_id,
+        "allowed_actions": policy.allowed_actions(current_user(), record),
+        "submitted_at": _iso(record.submitted_at), "publish_at": _iso(record.publish_at),
+        "embargo_until": _iso(record.embargo_until), "published_at": _iso(record.published_at),
+        "last_published_at": _iso(record.last_published_at),
+        "publish_lateness_seconds": record.publish_lateness_seconds,
+        "version": record.version,
+        "created_at": _iso(record.created_at), "updated_at": _iso(record.updated_at),
     }
-    if with_body:
-        document["body"] = text.body
-    document.update({
-        "byline": text.byline, "dateline": text.dateline,
-        "source_name": article.source_name, "source_url": article.source_url,
-        "tags": list(article.tags), "author_id": article.author_id,
-        "assignee_id": article.assignee_id, "revision": _revision_ref(text),
-        "approved_revision": _revision_ref(article.approved_revision),
-        "live_revision": _revision_ref(article.live_revision), "is_live": article.is_live,
-        "approved_headline_ids": list(article.approved_headline_ids),
-        "live_headline_ids": list(article.live_headline_ids),
-        "canonical_headline_id": article.canonical_headline_id,
-        "allowed_actions": view.allowed_actions,
-        **_times(article, "submitted_at", "publish_at", "embargo_until", "published_at",
-                 "last_published_at"),
-        "publish_lateness_seconds": article.publish_lateness_seconds,
-        "version": article.version,
-        **_times(article, "created_at", "updated_at"),
-    })
+    if not with_body:
+        del document["body"]
     return document
 
 
-def _revision_ref(revision: ArticleRevision | None) -> dict | None:
-    return None if revision is None else {"id": revision.id, "number": revision.number}
-
-
-def _times(article: Article, *names: str) -> dict:
-    return {name: _iso(getattr(article, name)) for name in names}
+def _revision_ref(revision_id: str | None, number: int | None) -> dict | None:
+    return None if revision_id is None else {"id": revision_id, "number": number}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -75,15 +60,18 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def json_response(document: dict) -> Response:
-    return current_app.json.response(document)
+    return Response(msgspec.json.encode(document), mimetype="application/json")
 
 
 def present_page(page: Page, *, with_body: bool = True) -> Response:
-    items = [article_document(present(a), with_body=with_body) for a in page.items]
+    items = [article_document(record, with_body=with_body) for record in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
-def with_etag(article: Article, status: int = 200, extra: dict | None = None):
-    """(response, status, headers) for flask-smorest: the article, its ETag and ``extra``."""
-    headers = {"ETag": etag_for(article.version), **(extra or {})}
-    return json_response(article_document(present(article))), status, headers
+def with_etag(record, status: int = 200, extra: dict | None = None):
+    """(response, status, headers) for flask-smorest: the article's record, its ETag and
+    ``extra``; an ``Article`` a write holds is shown as its record."""
+    if isinstance(record, Article):
+        record = article_queries.record_of(record)
+    headers = {"ETag": etag_for(record.version), **(extra or {})}
+    return json_response(article_document(record)), status, headers

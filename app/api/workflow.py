@@ -5,8 +5,7 @@ from flask.views import MethodView
 from app.api.auth import current_user, login_required
 from app.api.http import ETAG_HEADER, IF_MATCH_PARAM, LINK_HEADER, ApiBlueprint, expected_version, next_link
 from app.api.presenters import present_page, with_etag
-from app.editorial import articles, audit, transitions
-from app.editorial.review_queue import review_queue
+from app.editorial import article_queries, articles, audit, transitions
 from app.schemas.articles import (
     ArticlePageSchema,
     ArticleSchema,
@@ -61,5 +60,5 @@ class ReviewQueue(MethodView):
     def get(self, args):
         """Articles waiting for review, longest waiting first"""
         assignee = current_user().id if args.get("assignee") == "me" else args.get("assignee")
-        page = review_queue(assignee, args["limit"], args["cursor"])
+        page = article_queries.review_queue(assignee, args["limit"], args["cursor"])
         return present_page(page), 200, next_link(page.next_cursor)

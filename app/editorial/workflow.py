@@ -9,6 +9,8 @@ editing live copy starts a correction while the live revision keeps being served
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from typing import NamedTuple
 
 from app.models import Article, ArticleState, Role, User
 
@@ -80,22 +82,47 @@ def owns(actor: User, article: Article) -> bool:
     return actor.id in (article.author_id, article.assignee_id)
 
 
+class Situation(NamedTuple):
+    """All the rules look at: the caller's role and part in the article, and its state."""
+
+    role: Role
+    owner: bool  # wrote it or is assigned to it
+    contributor: bool  # wrote part of the content since its last approval
+    state: ArticleState
+    live: bool
+
+
+def situation(actor: User, article: Article) -> Situation:
+    return Situation(actor.role, owns(actor, article), actor.id in article.contributor_ids,
+                     article.state, article.is_live)
+
+
 def check(actor: User, article: Article, action: str, *, four_eyes: bool) -> Refusal | None:
     """Why ``actor`` may not take ``action`` on ``article`` now, or None if they may."""
+    return refusal(situation(actor, article), action, four_eyes)
+
+
+def refusal(now: Situation, action: str, four_eyes: bool) -> Refusal | None:
     rule = MACHINE[action]
-    if actor.role not in rule.roles:
+    if now.role not in rule.roles:
         return Refusal.ROLE
-    if actor.role in rule.own_only and not owns(actor, article):
+    if now.role in rule.own_only and not now.owner:
         return Refusal.OWNER
-    if article.state not in rule.sources:
+    if now.state not in rule.sources:
         return Refusal.STATE
-    if rule.live is True and not article.is_live:
+    if rule.live is True and not now.live:
         return Refusal.NOT_LIVE
-    if rule.live is False and article.is_live:
+    if rule.live is False and now.live:
         return Refusal.LIVE
-    if rule.four_eyes and four_eyes and actor.id in article.contributor_ids:
+    if rule.four_eyes and four_eyes and now.contributor:
         return Refusal.FOUR_EYES
     return None
+
+
+@cache  # a few hundred situations at most; a page of 25 articles asks 25 times
+def allowed_actions(now: Situation, four_eyes: bool) -> tuple[str, ...]:
+    return tuple(action for action in ACTIONS_FROM[now.state]
+                 if refusal(now, action, four_eyes) is None)
 
 
 def state_after_edit(state: ArticleState) -> ArticleState:
