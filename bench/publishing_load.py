@@ -583,7 +583,7 @@ class WaitSampler:
             self.ticks += 1
             rows = {row[0]: row[1:] for row in self.connection.execute(self.QUERY, (self.database,))}
             for state, kind, event, query, blockers in rows.values():
-                if state == "idle":
+                if state in ("idle", None):  # None: a background process (autovacuum)
                     continue
                 if state.startswith("idle in transaction"):
                     self.samples[f"{state} after `{_short(query)}`"] += 1

@@ -43,8 +43,8 @@ from app.publishing import outbox, signing, urlguard, webhook
 from app.publishing.formats import WEBHOOK_FORMATS
 
 log = logging.getLogger(__name__)
-# Made once: an alias proxies every column, and each attempt builds three statements with them.
-_SENDING, _EARLIER = aliased(Delivery, name="sending"), aliased(Delivery, name="earlier")
+# Made once: an alias proxies every column, and each attempt builds statements with them.
+_SENDING, _EARLIER, _LATER = (aliased(Delivery, name=name) for name in ("sending", "earlier", "later"))
 SUCCESS_STAMP_SECONDS = 1.0  # an outlet's last_success_at is exact to this
 RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "idempotency-key",
                               "user-agent", "transfer-encoding", "connection"})
@@ -266,7 +266,7 @@ def _record_delivered(claim: Claim, result: webhook.Result) -> str | None:
                 .values(state=DeliveryState.DELIVERED, delivered_at=now, ended_at=now,
                         last_status_code=result.status_code, last_error=result.error,
                         lease_token=None, lease_expires_at=None)
-                .returning(Delivery.article_id, Delivery.sequence, was_full)
+                .returning(was_full, _successor(Delivery).scalar_subquery())
                 .execution_options(synchronize_session=False)).first()
             if row is None:  # the lease was lost: the full path records the late attempt
                 raise _NotTheCommonCase
@@ -274,8 +274,10 @@ def _record_delivered(claim: Claim, result: webhook.Result) -> str | None:
     except _NotTheCommonCase:
         return None
     _log_attempt(claim, result, "delivered")
-    _queue_successor(claim.outlet_id, row.article_id, row.sequence)
-    if row[2]:
+    was_full, successor = row
+    if successor:
+        outbox.queue([successor])
+    if was_full:
         _queue_deferred(claim.outlet_id)
     return "delivered"
 
@@ -404,17 +406,25 @@ def _queue_follow_ups(delivery: Delivery, outcome: str, was_probe: bool) -> None
     if outcome == "delivered" and was_probe:  # beyond the outlet's slots they are deferred
         outbox.queue(_due_ids(utcnow(), Delivery.outlet_id == delivery.outlet_id))
         return
-    _queue_successor(delivery.outlet_id, delivery.article_id, delivery.sequence)
+    _queue_successor(delivery)
 
 
-def _queue_successor(outlet_id: str, article_id: str, sequence: int) -> None:
+def _queue_successor(delivery: Delivery) -> None:
     """The next version for the same outlet and article, now that this one is final."""
-    successor = db.session.scalar(
-        select(Delivery.id).where(Delivery.outlet_id == outlet_id, Delivery.article_id == article_id,
-                                  Delivery.sequence > sequence, Delivery.state == DeliveryState.PENDING)
-        .order_by(Delivery.sequence).limit(1))
+    successor = db.session.scalar(_successor(delivery))
     if successor:
         outbox.queue([successor])
+
+
+def _successor(delivery):
+    """SELECT the next pending version for the same outlet and article. ``delivery`` is a
+    row (its values) or the Delivery entity (correlated: a success's UPDATE returns it)."""
+    later = _LATER
+    return (select(later.id).where(later.outlet_id == delivery.outlet_id,
+                                   later.article_id == delivery.article_id,
+                                   later.sequence > delivery.sequence,
+                                   later.state == DeliveryState.PENDING)
+            .order_by(later.sequence).limit(1))
 
 
 SWEEP_BATCH = 1000
