@@ -1,8 +1,16 @@
-"""The baseline: a bare Flask app serving a stored JSON document, nothing else."""
+"""The baseline: a bare Flask app serving a stored JSON document, nothing else.
+
+With BENCH_BARE_PAGE_SQL and BENCH_BARE_DATABASE_URL it also answers GET /page-sql: the
+page's rows read from PostgreSQL with that one statement through psycopg and sent as JSON,
+with nothing else (no authentication, ORM, validation or workflow rules): the floor under
+what a page of articles can cost on this database.
+"""
 
 import json
 import os
+from datetime import datetime
 
+import msgspec
 from flask import Flask, Response, request
 
 app = Flask(__name__)
@@ -29,6 +37,24 @@ def posted():
 _EXTRA = {name: open(path, "rb").read()  # noqa: SIM115
           for name, _, path in (item.partition("=") for item in
                                 os.environ.get("BENCH_BARE_EXTRA", "").split(",") if item)}
+
+
+_PAGE_SQL, _DATABASE_URL = os.environ.get("BENCH_BARE_PAGE_SQL"), os.environ.get("BENCH_BARE_DATABASE_URL")
+_connection = None
+
+
+@app.get("/page-sql")
+def page_from_the_database():
+    global _connection  # one connection per worker process, as a pool would hand out
+    import psycopg
+    if _connection is None:
+        _connection = psycopg.connect(_DATABASE_URL, autocommit=True)
+    cursor = _connection.execute(_PAGE_SQL, prepare=True)
+    names = [column.name for column in cursor.description]
+    items = [{name: value.isoformat() if isinstance(value, datetime) else value
+              for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()[:25]]
+    return Response(msgspec.json.encode({"items": items, "next_cursor": None}),
+                    mimetype="application/json")
 
 
 @app.get("/<name>")

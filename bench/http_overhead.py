@@ -10,7 +10,10 @@ alternate between the cases so that machine noise hits all alike. Each round sen
 --requests requests from --concurrency client threads over keep-alive connections. Each
 of our endpoints is compared with a bare Flask endpoint that returns the same bytes (the
 article, the page of 25 in its summary or full view, captured from our server before the
-rounds), or, for POST, reads and parses the same body and answers the article. Reported:
+rounds), or, for POST, reads and parses the same body and answers the article. On
+PostgreSQL one more bare case reads the summary page's rows with the service's own
+statement through psycopg and sends them as JSON, nothing else: the floor under any page
+on this database, compared with the same anchor as our page. Reported:
 per case the median over rounds of the throughput and of the p50/p99 latency, and the
 ratio to its bare anchor measured in the same run. Also the server's CPU per request
 (its gunicorn processes and, on PostgreSQL, the backends of its database, from /proc)
@@ -157,6 +160,7 @@ def prepare(token: str, articles: list[dict]) -> list[str]:
     return ids
 
 
+FLOOR = "bare GET + the page's SQL (psycopg, rows as JSON, no auth)"
 # The first 25 articles created: the POSTs of the rounds never change this page.
 PAGE = "/v1/articles?limit=25&sort=created_at"
 
@@ -175,6 +179,19 @@ def capture_documents(workdir: Path, token: str, ids: list[str]) -> dict[str, Pa
         documents[name] = workdir / f"{name}.json"
         documents[name].write_bytes(payload)
     return documents
+
+
+def page_sql() -> str | None:
+    """The summary page's statement as the service runs it (its records, sorted by creation,
+    25 and one), with its values written in; None for a version without records."""
+    try:
+        from sqlalchemy.dialects import postgresql
+
+        from app.editorial.article_queries import ARTICLE, records
+    except ImportError:
+        return None
+    query = records(with_body=False).order_by(ARTICLE.created_at, ARTICLE.id).limit(26)
+    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 def answers_304(token: str, article_id: str) -> bool:
@@ -229,11 +246,17 @@ def run(args, database_url: str | None) -> None:
                     "BENCH_BARE_EXTRA": ",".join(f"{name}={documents[name]}"
                                                  for name in ("summary", "full") if name in documents),
                     "PYTHONPATH": str(ROOT / "bench")}
+        floor_sql = page_sql() if database_url else None
+        if floor_sql:
+            bare_env.update(BENCH_BARE_PAGE_SQL=floor_sql, BENCH_BARE_DATABASE_URL=make_url(
+                database_url).set(drivername="postgresql").render_as_string(hide_password=False))
         bare = start(gunicorn("bare_app:app", BARE, args.workers), bare_env, BARE)
         database = make_url(database_url).database if database_url else None
-        servers = {OURS: (ours.pid, database), BARE: (bare.pid, None)}
+        # The floor case's queries run on the same database: its backends count for both.
+        servers = {OURS: (ours.pid, database), BARE: (bare.pid, database if floor_sql else None)}
         try:
-            plan = cases(token, ids, "summary" in documents, answers_304(token, ids[0]))
+            plan = cases(token, ids, "summary" in documents, answers_304(token, ids[0]),
+                         floor=bool(floor_sql))
             rows = summarise(run_rounds(args, plan, servers))
         finally:
             bare.terminate()
@@ -245,7 +268,8 @@ def run(args, database_url: str | None) -> None:
         args.json.write_text(json.dumps(rows, indent=1))
 
 
-def cases(token: str, ids: list[str], summary: bool, conditional: bool) -> dict[str, tuple]:
+def cases(token: str, ids: list[str], summary: bool, conditional: bool,
+          floor: bool = False) -> dict[str, tuple]:
     """name: (port, method, paths, headers, body, the bare anchor's name). Against an older
     version without the summary view or conditional GET, the cases that need them are left
     out and search is compared in its full view."""
@@ -262,6 +286,7 @@ def cases(token: str, ids: list[str], summary: bool, conditional: bool) -> dict[
         "GET /v1/articles/{id} If-None-Match (304)": (OURS, "GET", one,
                                                       {**auth, "If-None-Match": '"v1"'}, None, article),
         listed: (BARE, "GET", ["/summary"], {}, None, None),
+        FLOOR: (BARE, "GET", ["/page-sql"], {}, None, listed),
         "GET /v1/articles?limit=25&view=summary": (OURS, "GET", [f"{PAGE}&view=summary"], auth,
                                                    None, listed),
         full: (BARE, "GET", ["/full"], {}, None, None),
@@ -272,7 +297,8 @@ def cases(token: str, ids: list[str], summary: bool, conditional: bool) -> dict[
         "POST /v1/articles": (OURS, "POST", ["/v1/articles"],
                               {**auth, "Content-Type": "application/json"}, new_article, posted),
     }
-    dropped = ({"summary"} if not summary else set()) | ({"304"} if not conditional else set())
+    dropped = ({"summary"} if not summary else set()) | ({"304"} if not conditional else set()) \
+        | ({FLOOR} if not floor else set())
     return {name: case for name, case in plan.items()
             if not any(word in name for word in dropped)}
 
