@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Where links in responses (Link: rel="next", feeds) point: the port `make run` serves on.
+PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 # Data for the benchmarks (SaudiNewsNet, Zyte): `make bench DATA=/path/to/data`.
 DATA ?= ../shared/data
 # Every API and worker process writes its metrics here; /metrics adds them up.
@@ -25,7 +27,8 @@ run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi users ensure-admin
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
-	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/$(METRICS_DIR) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" \
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/$(METRICS_DIR) PORT=$(PORT) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) \
+		PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/honcho -f Procfile start
 
 test: $(STAMP)
