@@ -1,11 +1,13 @@
 """Masthead's editorial endpoints against bare Flask endpoints, side by side, under the same gunicorn.
 
     .venv/bin/python bench/http_overhead.py [--data ../shared/data] [--database-url SERVER_URL]
-        [--rounds 5] [--requests 400] [--concurrency 4] [--json PATH]
+        [--rounds 5] [--requests 400] [--concurrency 4] [--articles 1000] [--json PATH]
 
 With --database-url (a PostgreSQL server) the run uses a scratch database on it, created
-and dropped; without it, SQLite. Both servers run at once with the same gunicorn settings
-(sync, --workers); rounds
+and dropped; without it, SQLite. Before the rounds --articles real articles are created
+through the API and the database is analysed: plans made over a nearly empty table (a
+scan and a sort) would be kept by the prepared statements while the POST case grows it.
+Both servers run at once with the same gunicorn settings (sync, --workers); rounds
 alternate between the cases so that machine noise hits all alike. Each round sends
 --requests requests from --concurrency client threads over keep-alive connections. Each
 of our endpoints is compared with a bare Flask endpoint that returns the same bytes (the
@@ -41,7 +43,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,14 +56,19 @@ TICK = os.sysconf("SC_CLK_TCK")
 SEARCH = quote("المملكة")  # in about a third of the articles
 
 
-def load_articles(data: Path, count: int = 50) -> list[dict]:
+def load_articles(data: Path, count: int) -> list[dict]:
     """Real Arabic articles from SaudiNewsNet, or the test fixtures when the data is absent."""
     archives = sorted((data / "saudinewsnet").glob("*.zip"))
     if not archives:
         return json.loads((ROOT / "tests/fixtures/saudinewsnet_sample.json").read_text())
-    with zipfile.ZipFile(archives[0]) as archive:
-        articles = json.loads(archive.read(archive.namelist()[0]))
-    return [a for a in articles if a["title"] and a["content"]][:count]
+    articles = []
+    for path in archives:
+        with zipfile.ZipFile(path) as archive:
+            articles += [a for a in json.loads(archive.read(archive.namelist()[0]))
+                         if a["title"] and a["content"]]
+        if len(articles) >= count:
+            break
+    return articles[:count]
 
 
 def start(argv: list[str], env: dict, port: int) -> subprocess.Popen:
@@ -148,15 +155,25 @@ def server_cpu(root: int, database: str | None) -> float:
     return total
 
 
-def prepare(token: str, articles: list[dict]) -> list[str]:
+def prepare(token: str, articles: list[dict], database_url: str | None) -> list[str]:
+    """Create ``articles`` through the API (the first 50 first, one at a time: the page of
+    25 and the single reads use those), then ANALYZE, as autovacuum would after a load."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    ids = []
-    for item in articles:
+
+    def create(item: dict) -> str:
         body = json.dumps({"language": "ar", "headline": item["title"], "body": item["content"],
                            "source_name": item["source"]}).encode()
         status, payload, _ = call(OURS, "POST", "/v1/articles", headers, body)
         assert status == 201, payload
-        ids.append(json.loads(payload)["id"])
+        return json.loads(payload)["id"]
+
+    ids = [create(item) for item in articles[:50]]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(create, articles[50:]))
+    if database_url:
+        with create_engine(database_url).connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
     return ids
 
 
@@ -226,6 +243,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--articles", type=int, default=1000,
+                        help="articles in the database before the rounds (a newsroom's is not empty)")
     parser.add_argument("--json", type=Path, help="also write the table's rows here")
     args = parser.parse_args()
     # A scratch database on that server: a run's articles never land in (or slow down the
@@ -240,7 +259,7 @@ def run(args, database_url: str | None) -> None:
     token = create_token(env)
     ours = start(gunicorn("wsgi:app", OURS, args.workers), env, OURS)
     try:
-        ids = prepare(token, load_articles(args.data))
+        ids = prepare(token, load_articles(args.data, args.articles), database_url)
         documents = capture_documents(workdir, token, ids)
         bare_env = {**env, "BENCH_BARE_DOCUMENT": str(documents["doc"]),
                     "BENCH_BARE_EXTRA": ",".join(f"{name}={documents[name]}"

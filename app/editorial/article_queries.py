@@ -84,7 +84,9 @@ def search_articles(filters: dict, sort: str, limit: int, cursor: str | None, *,
         if filters.get(name) is not None:
             query = apply(query, filters[name])
     column = SORTABLE[sort.lstrip("-")]
-    return paginate(query, column, ARTICLE.id, sort, limit, cursor, db.session, rows=True)
+    # A pattern in a third of the articles and one in two of them want different plans.
+    return paginate(query, column, ARTICLE.id, sort, limit, cursor, db.session, rows=True,
+                    planned_per_value=filters.get("q") is not None)
 
 
 def review_queue(assignee_id: str | None, limit: int, cursor: str | None) -> Page:

@@ -39,9 +39,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple:
 
 
 def paginate(query: Select, column, id_column, sort: str, limit: int, cursor: str | None,
-             session, *, rows: bool = False) -> Page:
+             session, *, rows: bool = False, planned_per_value: bool = False) -> Page:
     """Apply order, cursor and limit to ``query``; ``sort`` is the column name, '-' for desc.
-    The items are ``query``'s entities, or its rows if ``rows``."""
+    The items are ``query``'s entities, or its rows if ``rows``. ``planned_per_value``: the
+    best plan depends on a bound value (a search pattern), so PostgreSQL must not keep one."""
     descending = sort.startswith("-")
     if cursor:
         value, last_id = decode_cursor(cursor, sort)
@@ -51,8 +52,8 @@ def paginate(query: Select, column, id_column, sort: str, limit: int, cursor: st
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     # The limit is written into the SQL, not bound: with LIMIT $n PostgreSQL never trusts a
     # generic plan and plans the prepared statement again on every page (a third of the
-    # database's time on a page of 25).
-    page = literal(limit + 1, literal_execute=True)
+    # database's time on a page of 25). Where that planning is wanted, it stays bound.
+    page = limit + 1 if planned_per_value else literal(limit + 1, literal_execute=True)
     result = session.execute(query.order_by(*order).limit(page))
     fetched = result.all() if rows else result.scalars().all()
     items = fetched[:limit]
