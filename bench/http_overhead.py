@@ -56,7 +56,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 SEARCH = quote("المملكة")  # in about a third of the articles
 
 
-def load_articles(data: Path, count: int) -> list[dict]:
+def load_articles(data: Path, count: int = 50) -> list[dict]:
     """Real Arabic articles from SaudiNewsNet, or the test fixtures when the data is absent."""
     archives = sorted((data / "saudinewsnet").glob("*.zip"))
     if not archives:
