@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 
 import msgspec
+import psycopg
 from flask import Flask, Response, request
 
 app = Flask(__name__)
@@ -46,7 +47,6 @@ _connection = None
 @app.get("/page-sql")
 def page_from_the_database():
     global _connection  # one connection per worker process, as a pool would hand out
-    import psycopg
     if _connection is None:
         _connection = psycopg.connect(_DATABASE_URL, autocommit=True)
     cursor = _connection.execute(_PAGE_SQL, prepare=True)

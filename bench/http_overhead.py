@@ -171,9 +171,10 @@ def prepare(token: str, articles: list[dict], database_url: str | None) -> list[
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(create, articles[50:]))
     if database_url:
-        with create_engine(database_url).connect() as connection:
+        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
             connection.execute(text("ANALYZE"))
-            connection.commit()
+        engine.dispose()
     return ids
 
 

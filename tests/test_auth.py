@@ -1,7 +1,6 @@
 """Bearer tokens and the role matrix over every route."""
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -259,8 +258,10 @@ def test_last_admin_cannot_be_demoted_or_deactivated(client, factory, admin):
 
 
 def test_a_revocation_made_by_another_process_applies_within_the_cache_window(
-        committed_app_factory):
-    serving = committed_app_factory(TOKEN_CACHE_SECONDS=0.5)  # one gunicorn worker
+        committed_app_factory, monkeypatch):
+    clock = [1000.0]  # the cache's monotonic clock, moved by hand: no sleeping, no race
+    monkeypatch.setattr(user_service, "monotonic", lambda: clock[0])
+    serving = committed_app_factory(TOKEN_CACHE_SECONDS=5)  # one gunicorn worker
     elsewhere = committed_app_factory()  # another worker, where the revocation is made
     client = serving.test_client()
     user, headers = Factory(serving, client).login("writer")
@@ -268,8 +269,9 @@ def test_a_revocation_made_by_another_process_applies_within_the_cache_window(
     revoked = elsewhere.test_client().delete(f"/v1/users/{user.id}/tokens/{token_id}",
                                              headers=headers)
     assert revoked.status_code == 204
+    clock[0] += 4.9
     assert client.get("/v1/me", headers=headers).status_code == 200  # trusted from the cache
-    time.sleep(0.6)
+    clock[0] += 0.1
     assert client.get("/v1/me", headers=headers).status_code == 401
 
 
@@ -285,11 +287,12 @@ def test_without_the_cache_a_revocation_elsewhere_applies_at_once(committed_app_
     assert client.get("/v1/review-queue", headers=headers).status_code == 403
 
 
-def test_a_cached_token_still_expires_on_time(app, client, factory):
+def test_a_cached_token_still_expires_on_time(app, client, factory, monkeypatch):
     user = factory.user("writer")
     with app.app_context():
-        secret = user_service.issue_token(user, expires_in=timedelta(seconds=0.5)).secret
+        secret = user_service.issue_token(user, expires_in=timedelta(minutes=1)).secret
     headers = {"Authorization": f"Bearer {secret}"}
-    assert client.get("/v1/me", headers=headers).status_code == 200
-    time.sleep(0.6)
+    assert client.get("/v1/me", headers=headers).status_code == 200  # now in the cache
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    monkeypatch.setattr(user_service, "utcnow", lambda: later)
     assert client.get("/v1/me", headers=headers).status_code == 401

@@ -26,7 +26,7 @@ def article_document(record, *, with_body: bool = True) -> dict:
     document = {
         "id": record.id, "language": record.language, "direction": direction(record.language),
         "state": str(record.state), "headline": record.headline, "summary": record.summary,
-        "body": record.body if with_body else None,
+        "body": record.body if with_body else None,  # its place in the order; dropped below
         "byline": record.byline, "dateline": record.dateline,
         "source_name": record.source_name, "source_url": record.source_url,
         "tags": record.tags, "author_id": record.author_id, "assignee_id": record.assignee_id,

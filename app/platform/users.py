@@ -9,9 +9,9 @@ gunicorn worker, the CLI) takes effect within ``TOKEN_CACHE_SECONDS``. 0 turns i
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import bindparam, func, inspect, select
@@ -23,6 +23,7 @@ from app.models import ApiToken, Role, User, utcnow
 from app.platform.uow import transaction
 
 TOKEN_PREFIX = "mh_"
+REFUSED = "The bearer token is unknown, revoked or expired."
 
 
 def hash_token(secret: str) -> str:
@@ -124,7 +125,7 @@ def authenticate(secret: str, touch_after: timedelta) -> tuple[str, User]:
         live = LiveToken.of(_look_up(token_hash, touch_after))
         cache.put(token_hash, live)
     elif live.expires_at and live.expires_at <= utcnow():
-        raise Unauthorized("The bearer token is unknown, revoked or expired.")
+        raise Unauthorized(REFUSED)
     # A copy of the cached user joins the session; the cached one stays out of every session.
     return live.token_id, db.session.merge(live.user, load=False)
 
@@ -150,7 +151,7 @@ def _look_up(token_hash: str, touch_after: timedelta) -> ApiToken:
     token = db.session.scalar(_TOKEN_BY_HASH, {"token_hash": token_hash})
     now = utcnow()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
-        raise Unauthorized("The bearer token is unknown, revoked or expired.")
+        raise Unauthorized(REFUSED)
     if not token.user.is_active:
         raise Unauthorized("The token's user is deactivated.")
     if _stale(token.last_used_at, now, touch_after):
@@ -168,7 +169,7 @@ class TokenCache:
 
     def get(self, token_hash: str) -> LiveToken | None:
         entry = self._entries.get(token_hash)
-        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+        if entry is None or monotonic() - entry[0] >= self.ttl:
             return None
         return entry[1]
 
@@ -177,7 +178,7 @@ class TokenCache:
             return
         if len(self._entries) >= self.size:
             self._entries.clear()  # rare (10,000 live tokens in one process): start over
-        self._entries[token_hash] = (time.monotonic(), token)
+        self._entries[token_hash] = (monotonic(), token)
 
     def clear(self) -> None:
         self._entries.clear()
